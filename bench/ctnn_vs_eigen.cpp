@@ -1,0 +1,251 @@
+// ctnn against the hand-written Eigen baseline (eigen_mlp.hpp), in one binary.
+//
+// Four networks (T 2-8-1 tanh, S 8-16-16-1 tanh, M 16-64-64-4 relu, W 64-128-128-16 relu, linear
+// outputs), four cells each: fwd1 (one sample), fwd32 (a batch of 32, time per sample), train1 and
+// train32 (forward + mean MSE + backward + one Adam step with PyTorch's defaults). Both
+// implementations hold the same weights. Run with repetitions and random interleaving (the
+// defaults below) so that machine drift hits both alike; the table at the end gives, per cell,
+// the medians, the ratio ctnn / Eigen with its p10 and p90 over the repetitions (ratio of the
+// k-th repetitions), GFLOP/s and the fraction of the fp32 peak measured in this binary.
+//
+// FLOPs: forward = 2 in out + out per dense, 1 per activation element; a training step counts
+// 3 x the forward FLOPs of its samples (forward, and the backward's two products) plus 14 per
+// parameter for Adam.
+#include <ctnn/ctnn.hpp>
+
+#include "bench_common.hpp"
+#include "eigen_mlp.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr std::size_t ring = 16;  // inputs cycled through, so no call sees a constant input
+
+template <class Act>
+using eigen_act = std::conditional_t<std::is_same_v<Act, ctnn::tanh_t>, eigen_baseline::tanh_act, eigen_baseline::relu_act>;
+
+template <class CtnnNet, class EigenNet>
+struct pair_of_nets {
+    static constexpr std::size_t in = CtnnNet::input_size, out = CtnnNet::output_size;
+    CtnnNet net{};
+    EigenNet eigen{};
+    ctnn::trainer<CtnnNet, ctnn::loss::mse, ctnn::optim::adam> trainer{net};
+    alignas(64) ctnn::tensor<float, in> x[ring];
+    alignas(64) ctnn::tensor<float, out> y[ring];
+    alignas(64) ctnn::tensor<float, 32, in> xb[ring];
+    alignas(64) ctnn::tensor<float, 32, out> yb[ring];
+
+    pair_of_nets() {
+        ctnn::init::torch_default(net, 2026);
+        std::size_t linear = 0;
+        net.for_each_parameter([&](const ctnn::layer_path&, const auto& t) {
+            if (t.name == "weight") {
+                for (std::size_t o = 0; o < t.shape[0]; ++o)
+                    for (std::size_t i = 0; i < t.shape[1]; ++i) eigen.set_weight(int(linear), int(o), int(i), t(o, i));
+            } else {
+                for (std::size_t o = 0; o < t.shape[0]; ++o) eigen.set_bias(int(linear), int(o), t(o));
+                ++linear;
+            }
+        });
+        ctnn::rng r{7};
+        for (std::size_t k = 0; k < ring; ++k) {
+            for (auto& v : x[k]) v = r.normal<float>();
+            for (auto& v : y[k]) v = r.normal<float>();
+            for (auto& v : xb[k]) v = r.normal<float>();
+            for (auto& v : yb[k]) v = r.normal<float>();
+        }
+    }
+
+    // Both compute the same function: checked once before timing.
+    double max_forward_difference() {
+        double d = 0;
+        for (std::size_t k = 0; k < ring; ++k) {
+            const auto a = net.forward(x[k]);
+            const float* b = eigen.forward(x[k].data());
+            for (std::size_t o = 0; o < out; ++o) d = std::max(d, double(std::abs(a[o] - b[o])));
+        }
+        return d;
+    }
+};
+
+struct cell_info {
+    double flops = 0;       // per call
+    double per_call = 1;    // samples per call, for "per sample" times
+};
+std::map<std::string, cell_info> cells;
+
+template <class Net>
+constexpr double train_flops(std::size_t batch) {
+    return 3.0 * double(batch) * double(Net::forward_flops) + 14.0 * double(Net::parameter_count);
+}
+
+template <class Pair>
+void register_net(const std::string& name, Pair& p) {
+    using Net = std::remove_cvref_t<decltype(p.net)>;
+    const double fwd = double(Net::forward_flops);
+    cells[name + "/fwd1"] = {fwd, 1};
+    cells[name + "/fwd32"] = {32 * fwd, 32};
+    cells[name + "/train1"] = {train_flops<Net>(1), 1};
+    cells[name + "/train32"] = {train_flops<Net>(32), 1};
+
+    benchmark::RegisterBenchmark((name + "/fwd1/ctnn").c_str(), [&p](benchmark::State& st) {
+        std::size_t k = 0;
+        for (auto _ : st) {
+            auto y = p.net.forward(p.x[k++ % ring]);
+            benchmark::DoNotOptimize(y);
+        }
+    });
+    benchmark::RegisterBenchmark((name + "/fwd1/eigen").c_str(), [&p](benchmark::State& st) {
+        std::size_t k = 0;
+        for (auto _ : st) {
+            const float* y = p.eigen.forward(p.x[k++ % ring].data());
+            benchmark::DoNotOptimize(y);
+            benchmark::ClobberMemory();
+        }
+    });
+    benchmark::RegisterBenchmark((name + "/fwd32/ctnn").c_str(), [&p](benchmark::State& st) {
+        std::size_t k = 0;
+        for (auto _ : st) {
+            auto y = p.net.forward(p.xb[k++ % ring]);
+            benchmark::DoNotOptimize(y);
+        }
+    });
+    benchmark::RegisterBenchmark((name + "/fwd32/eigen").c_str(), [&p](benchmark::State& st) {
+        std::size_t k = 0;
+        for (auto _ : st) {
+            const auto& y = p.eigen.forward_batch(p.xb[k++ % ring].data());
+            benchmark::DoNotOptimize(y.data());
+            benchmark::ClobberMemory();
+        }
+    });
+    benchmark::RegisterBenchmark((name + "/train1/ctnn").c_str(), [&p](benchmark::State& st) {
+        std::size_t k = 0;
+        for (auto _ : st) {
+            const std::size_t i = k++ % ring;
+            benchmark::DoNotOptimize(p.trainer.step(p.x[i], p.y[i]));
+        }
+    });
+    benchmark::RegisterBenchmark((name + "/train1/eigen").c_str(), [&p](benchmark::State& st) {
+        std::size_t k = 0;
+        for (auto _ : st) {
+            const std::size_t i = k++ % ring;
+            benchmark::DoNotOptimize(p.eigen.train_step(p.x[i].data(), p.y[i].data()));
+        }
+    });
+    benchmark::RegisterBenchmark((name + "/train32/ctnn").c_str(), [&p](benchmark::State& st) {
+        std::size_t k = 0;
+        for (auto _ : st) {
+            const std::size_t i = k++ % ring;
+            benchmark::DoNotOptimize(p.trainer.step(p.xb[i], p.yb[i]));
+        }
+    });
+    benchmark::RegisterBenchmark((name + "/train32/eigen").c_str(), [&p](benchmark::State& st) {
+        std::size_t k = 0;
+        for (auto _ : st) {
+            const std::size_t i = k++ % ring;
+            benchmark::DoNotOptimize(p.eigen.train_step_batch(p.xb[i].data(), p.yb[i].data()));
+        }
+    });
+}
+
+// Keeps every repetition's time (ns per call) and the peak's FLOP/s, then prints the table.
+class collector : public benchmark::ConsoleReporter {
+public:
+    std::map<std::string, std::vector<double>> times;
+    std::vector<double> peak;
+
+    void ReportRuns(const std::vector<Run>& runs) override {
+        for (const Run& r : runs) {
+            if (r.run_type != Run::RT_Iteration || r.error_occurred) continue;
+            const std::string name = r.benchmark_name();
+            const std::string base = name.substr(0, name.find("/repeats:"));
+            if (base.rfind("peak/", 0) == 0) {
+                auto it = r.counters.find("FLOP/s");
+                if (it != r.counters.end()) peak.push_back(it->second.value);
+            } else {
+                times[base].push_back(r.GetAdjustedRealTime());  // ns (the default time unit)
+            }
+        }
+        ConsoleReporter::ReportRuns(runs);
+    }
+};
+
+double quantile(std::vector<double> v, double q) {
+    if (v.empty()) return NAN;
+    std::sort(v.begin(), v.end());
+    const double pos = q * double(v.size() - 1);
+    const std::size_t i = std::size_t(pos);
+    return i + 1 < v.size() ? v[i] + (pos - double(i)) * (v[i + 1] - v[i]) : v[i];
+}
+
+void print_table(const collector& c) {
+    const double peak = c.peak.empty() ? NAN : *std::max_element(c.peak.begin(), c.peak.end());
+    std::printf("\n== ctnn / Eigen, medians over the repetitions (ns per call; fwd32 per sample) ==\n");
+    std::printf("fp32 peak measured here: %.1f GFLOP/s (independent FMA chains, best variant)\n", peak / 1e9);
+    std::printf("%-10s %-8s %11s %11s %8s %8s %8s %9s %7s\n", "net", "cell", "ctnn ns", "eigen ns", "ratio", "p10",
+                "p90", "GFLOP/s", "% peak");
+    for (const char* net : {"T", "S", "M", "W"})
+        for (const char* cell : {"fwd1", "fwd32", "train1", "train32"}) {
+            const std::string key = std::string(net) + "/" + cell;
+            auto a = c.times.find(key + "/ctnn"), b = c.times.find(key + "/eigen");
+            if (a == c.times.end() || b == c.times.end()) continue;
+            const cell_info& info = cells.at(key);
+            std::vector<double> ratios;
+            for (std::size_t k = 0; k < std::min(a->second.size(), b->second.size()); ++k)
+                ratios.push_back(a->second[k] / b->second[k]);
+            const double ta = quantile(a->second, 0.5), tb = quantile(b->second, 0.5);
+            const double gflops = info.flops / ta;
+            std::printf("%-10s %-8s %11.1f %11.1f %8.3f %8.3f %8.3f %9.1f %6.1f%%\n", net, cell, ta / info.per_call,
+                        tb / info.per_call, ta / tb, quantile(ratios, 0.1), quantile(ratios, 0.9), gflops,
+                        100.0 * gflops * 1e9 / peak);
+        }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Defaults that make the ratios trustworthy on a shared machine; any flag given overrides.
+    std::vector<char*> args(argv, argv + argc);
+    std::string reps = "--benchmark_repetitions=15", interleave = "--benchmark_enable_random_interleaving=true",
+                min_time = "--benchmark_min_time=0.05";
+    auto given = [&](const char* flag) {
+        return std::any_of(args.begin(), args.end(), [&](char* a) { return std::string(a).rfind(flag, 0) == 0; });
+    };
+    if (!given("--benchmark_repetitions")) args.push_back(reps.data());
+    if (!given("--benchmark_enable_random_interleaving")) args.push_back(interleave.data());
+    if (!given("--benchmark_min_time")) args.push_back(min_time.data());
+    int n = int(args.size());
+    benchmark::Initialize(&n, args.data());
+
+    bench_common::report_machine();
+    std::printf("ctnn         : SIMD width %zu floats, scalar type float\n", ctnn::simd::native_width<float>);
+
+    using namespace ctnn;
+    static pair_of_nets<network<float, input<2>, dense<8>, ctnn::tanh, dense<1>>,
+                        eigen_baseline::mlp<eigen_baseline::tanh_act, 2, 8, 1>> T;
+    static pair_of_nets<network<float, input<8>, dense<16>, ctnn::tanh, dense<16>, ctnn::tanh, dense<1>>,
+                        eigen_baseline::mlp<eigen_baseline::tanh_act, 8, 16, 16, 1>> S;
+    static pair_of_nets<network<float, input<16>, dense<64>, relu, dense<64>, relu, dense<4>>,
+                        eigen_baseline::mlp<eigen_baseline::relu_act, 16, 64, 64, 4>> M;
+    static pair_of_nets<network<float, input<64>, dense<128>, relu, dense<128>, relu, dense<16>>,
+                        eigen_baseline::mlp<eigen_baseline::relu_act, 64, 128, 128, 16>> W;
+    std::printf("same function: max |ctnn - eigen| forward difference T %.2g, S %.2g, M %.2g, W %.2g\n",
+                T.max_forward_difference(), S.max_forward_difference(), M.max_forward_difference(),
+                W.max_forward_difference());
+    register_net("T", T);
+    register_net("S", S);
+    register_net("M", M);
+    register_net("W", W);
+    bench_common::register_peak_benchmarks();
+
+    collector c;
+    benchmark::RunSpecifiedBenchmarks(&c);
+    print_table(c);
+    benchmark::Shutdown();
+}

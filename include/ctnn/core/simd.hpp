@@ -1,0 +1,334 @@
+#pragma once
+// ctnn's one SIMD code path: a thin wrapper over xsimd 8.1's batch (Debian's version).
+//
+// vec<T, N> is N lanes of T. N == 1 is the scalar path: plain T, constexpr, used by constant
+// evaluation and by the tests as the reference every SIMD kernel is compared against. N > 1 maps to
+// the best instruction set the translation unit is compiled for whose register holds exactly N lanes
+// (xsimd::make_sized_batch_t), so a kernel can pick a narrow register for a narrow layer.
+// Every xsimd call in ctnn is in this file: a change of xsimd version touches only here.
+#include <xsimd/xsimd.hpp>
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace ctnn::simd {
+
+// Widest register of the target, in lanes of T (1 when the target has no SIMD for T).
+template <class T>
+inline constexpr std::size_t native_width = [] {
+    if constexpr (std::is_same_v<xsimd::default_arch, xsimd::unavailable>)
+        return std::size_t{1};
+    else
+        return std::size_t{xsimd::batch<T>::size};
+}();
+
+// True when the target has a register of exactly N lanes of T.
+template <class T, std::size_t N>
+inline constexpr bool has_width =
+    N == 1 || (N <= native_width<T> && !std::is_void_v<xsimd::make_sized_batch_t<T, N>>);
+
+// Narrowest available width >= n, capped at max_lanes (the native width unless a caller asks for
+// less; 1 is the scalar path): the register a layer of n outputs uses.
+template <class T>
+constexpr std::size_t width_for(std::size_t n, std::size_t max_lanes = native_width<T>) noexcept {
+    constexpr bool available[] = {has_width<T, 1>, has_width<T, 2>,  has_width<T, 4>, has_width<T, 8>,
+                                  has_width<T, 16>, has_width<T, 32>, has_width<T, 64>};
+    std::size_t w = 1, log2w = 0;
+    const std::size_t cap = max_lanes < native_width<T> ? max_lanes : native_width<T>;
+    while (w < cap && (w < n || !available[log2w])) w *= 2, ++log2w;
+    return w;
+}
+
+// Bytes a target register of T occupies: the alignment of ctnn's parameter and tensor storage.
+template <class T>
+inline constexpr std::size_t register_bytes = native_width<T> * sizeof(T);
+
+template <class T>
+using int_of = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+
+template <class T>
+struct ieee;
+template <>
+struct ieee<float> {
+    static constexpr int mantissa_bits = 23;
+    static constexpr std::int32_t exponent_bias = 127;
+    static constexpr std::int32_t exponent_mask = 0xff;
+};
+template <>
+struct ieee<double> {
+    static constexpr int mantissa_bits = 52;
+    static constexpr std::int64_t exponent_bias = 1023;
+    static constexpr std::int64_t exponent_mask = 0x7ff;
+};
+
+template <class T, std::size_t N>
+struct vec;
+template <class T, std::size_t N>
+struct mask;
+
+// ---------------------------------------------------------------------------------------------
+// Scalar path (N == 1): constexpr throughout.
+template <class T>
+struct mask<T, 1> {
+    bool m;
+    constexpr friend mask operator&(mask a, mask b) noexcept { return {a.m && b.m}; }
+    constexpr friend mask operator|(mask a, mask b) noexcept { return {a.m || b.m}; }
+    constexpr friend mask operator~(mask a) noexcept { return {!a.m}; }
+};
+
+template <class T>
+struct vec<T, 1> {
+    static_assert(std::is_floating_point_v<T>);
+    using value_type = T;
+    using mask_type = mask<T, 1>;
+    static constexpr std::size_t size = 1;
+    T v;
+
+    constexpr vec() noexcept : v{} {}
+    constexpr vec(T s) noexcept : v(s) {}
+
+    static constexpr vec load(const T* p) noexcept { return {*p}; }
+    static constexpr vec load_aligned(const T* p) noexcept { return {*p}; }
+    constexpr void store(T* p) const noexcept { *p = v; }
+    constexpr void store_aligned(T* p) const noexcept { *p = v; }
+    constexpr T operator[](std::size_t) const noexcept { return v; }
+
+    constexpr friend vec operator+(vec a, vec b) noexcept { return {a.v + b.v}; }
+    constexpr friend vec operator-(vec a, vec b) noexcept { return {a.v - b.v}; }
+    constexpr friend vec operator*(vec a, vec b) noexcept { return {a.v * b.v}; }
+    constexpr friend vec operator/(vec a, vec b) noexcept { return {a.v / b.v}; }
+    constexpr friend vec operator-(vec a) noexcept { return {-a.v}; }
+    constexpr vec& operator+=(vec b) noexcept { v += b.v; return *this; }
+    constexpr vec& operator-=(vec b) noexcept { v -= b.v; return *this; }
+    constexpr vec& operator*=(vec b) noexcept { v *= b.v; return *this; }
+    constexpr friend mask_type operator<(vec a, vec b) noexcept { return {a.v < b.v}; }
+    constexpr friend mask_type operator<=(vec a, vec b) noexcept { return {a.v <= b.v}; }
+    constexpr friend mask_type operator>(vec a, vec b) noexcept { return {a.v > b.v}; }
+    constexpr friend mask_type operator>=(vec a, vec b) noexcept { return {a.v >= b.v}; }
+    constexpr friend mask_type operator==(vec a, vec b) noexcept { return {a.v == b.v}; }
+    constexpr friend mask_type operator!=(vec a, vec b) noexcept { return {a.v != b.v}; }
+};
+
+// Multiply-add, a * b + c: fused (one rounding) where the target has FMA instructions, a multiply
+// then an add where it has not (baseline x86-64), in the scalar and the SIMD path alike, so that
+// the two paths agree bit for bit on every target. Constant evaluation multiplies then adds.
+#if defined(__FMA__) || defined(__AVX512F__)
+inline constexpr bool has_fma = true;
+#else
+inline constexpr bool has_fma = false;
+#endif
+
+template <class T>
+constexpr vec<T, 1> fma(vec<T, 1> a, vec<T, 1> b, vec<T, 1> c) noexcept {
+    if (std::is_constant_evaluated() || !has_fma) return {a.v * b.v + c.v};
+    if constexpr (std::is_same_v<T, float>)
+        return {__builtin_fmaf(a.v, b.v, c.v)};
+    else
+        return {__builtin_fma(a.v, b.v, c.v)};
+}
+template <class T>
+constexpr vec<T, 1> select(mask<T, 1> m, vec<T, 1> a, vec<T, 1> b) noexcept { return m.m ? a : b; }
+template <class T>
+constexpr vec<T, 1> min(vec<T, 1> a, vec<T, 1> b) noexcept { return {b.v < a.v ? b.v : a.v}; }
+template <class T>
+constexpr vec<T, 1> max(vec<T, 1> a, vec<T, 1> b) noexcept { return {a.v < b.v ? b.v : a.v}; }
+template <class T>
+constexpr vec<T, 1> abs(vec<T, 1> a) noexcept { return {a.v < T(0) ? -a.v : (a.v == T(0) ? T(0) : a.v)}; }
+template <class T>
+constexpr vec<T, 1> sqrt(vec<T, 1> a) noexcept {
+    if (std::is_constant_evaluated()) {  // Newton's iteration, exact enough for constants
+        if (!(a.v > T(0))) return {a.v == T(0) ? a.v : T(0) / T(0)};
+        T x = a.v > T(1) ? a.v : T(1);
+        for (int i = 0; i < 200; ++i) {
+            T nx = (x + a.v / x) / T(2);
+            if (nx >= x) break;
+            x = nx;
+        }
+        return {x};
+    }
+    return {__builtin_sqrt(a.v)};
+}
+template <>
+constexpr vec<float, 1> sqrt(vec<float, 1> a) noexcept {
+    if (std::is_constant_evaluated()) return {static_cast<float>(sqrt(vec<double, 1>{a.v}).v)};
+    return {__builtin_sqrtf(a.v)};
+}
+template <class T>
+constexpr T reduce_add(vec<T, 1> a) noexcept { return a.v; }
+template <class T>
+constexpr T reduce_max(vec<T, 1> a) noexcept { return a.v; }
+template <class T>
+constexpr bool any(mask<T, 1> m) noexcept { return m.m; }
+template <class T>
+constexpr bool all(mask<T, 1> m) noexcept { return m.m; }
+
+// 2^k for integer-valued k with k + bias in the normal exponent range.
+template <class T>
+constexpr vec<T, 1> pow2i(vec<T, 1> k) noexcept {
+    using I = int_of<T>;
+    using U = std::make_unsigned_t<I>;
+    const I e = static_cast<I>(k.v) + ieee<T>::exponent_bias;
+    return {std::bit_cast<T>(static_cast<U>(static_cast<U>(e) << ieee<T>::mantissa_bits))};
+}
+// For positive normal x: exponent e (as T) and mantissa m in [1, 2) with x = m * 2^e.
+template <class T>
+constexpr void split_exponent(vec<T, 1> x, vec<T, 1>& mantissa, vec<T, 1>& exponent) noexcept {
+    using I = int_of<T>;
+    using U = std::make_unsigned_t<I>;
+    constexpr int mb = ieee<T>::mantissa_bits;
+    const U bits = std::bit_cast<U>(x.v);
+    const I e = static_cast<I>((bits >> mb) & static_cast<U>(ieee<T>::exponent_mask)) - ieee<T>::exponent_bias;
+    const U mbits = (bits & ((U(1) << mb) - 1)) | (static_cast<U>(ieee<T>::exponent_bias) << mb);
+    mantissa = vec<T, 1>{std::bit_cast<T>(mbits)};
+    exponent = vec<T, 1>{static_cast<T>(e)};
+}
+
+// ---------------------------------------------------------------------------------------------
+// SIMD path (N > 1).
+template <class T, std::size_t N>
+struct mask {
+    using batch_type = xsimd::make_sized_batch_t<T, N>;
+    typename batch_type::batch_bool_type m;
+    friend mask operator&(mask a, mask b) noexcept { return {a.m & b.m}; }
+    friend mask operator|(mask a, mask b) noexcept { return {a.m | b.m}; }
+    friend mask operator~(mask a) noexcept { return {~a.m}; }
+};
+
+template <class T, std::size_t N>
+struct vec {
+    static_assert(has_width<T, N>, "ctnn internal: no SIMD register of this width on this target");
+    using batch_type = xsimd::make_sized_batch_t<T, N>;
+    using value_type = T;
+    using mask_type = mask<T, N>;
+    static constexpr std::size_t size = N;
+    batch_type v;
+
+    vec() noexcept = default;
+    vec(T s) noexcept : v(s) {}
+    vec(batch_type b) noexcept : v(b) {}
+
+    static vec load(const T* p) noexcept { return {batch_type::load_unaligned(p)}; }
+    static vec load_aligned(const T* p) noexcept { return {batch_type::load_aligned(p)}; }
+    void store(T* p) const noexcept { v.store_unaligned(p); }
+    void store_aligned(T* p) const noexcept { v.store_aligned(p); }
+    T operator[](std::size_t i) const noexcept { return v.get(i); }
+
+    friend vec operator+(vec a, vec b) noexcept { return {a.v + b.v}; }
+    friend vec operator-(vec a, vec b) noexcept { return {a.v - b.v}; }
+    friend vec operator*(vec a, vec b) noexcept { return {a.v * b.v}; }
+    friend vec operator/(vec a, vec b) noexcept { return {a.v / b.v}; }
+    friend vec operator-(vec a) noexcept { return {-a.v}; }
+    vec& operator+=(vec b) noexcept { v += b.v; return *this; }
+    vec& operator-=(vec b) noexcept { v -= b.v; return *this; }
+    vec& operator*=(vec b) noexcept { v *= b.v; return *this; }
+    friend mask_type operator<(vec a, vec b) noexcept { return {a.v < b.v}; }
+    friend mask_type operator<=(vec a, vec b) noexcept { return {a.v <= b.v}; }
+    friend mask_type operator>(vec a, vec b) noexcept { return {a.v > b.v}; }
+    friend mask_type operator>=(vec a, vec b) noexcept { return {a.v >= b.v}; }
+    friend mask_type operator==(vec a, vec b) noexcept { return {a.v == b.v}; }
+    friend mask_type operator!=(vec a, vec b) noexcept { return {a.v != b.v}; }
+};
+
+// xsimd 8.1 fuses only on its fma3 architectures; its AVX-512 fma is a multiply and an add. Call
+// the instructions directly.
+template <class T, std::size_t N>
+inline vec<T, N> fma(vec<T, N> a, vec<T, N> b, vec<T, N> c) noexcept {
+    constexpr std::size_t bytes = N * sizeof(T);
+    constexpr bool f32 = std::is_same_v<T, float>;
+#if defined(__AVX512F__)
+    if constexpr (bytes == 64) {
+        if constexpr (f32) return {_mm512_fmadd_ps(a.v, b.v, c.v)}; else return {_mm512_fmadd_pd(a.v, b.v, c.v)};
+    } else
+#endif
+#if defined(__FMA__)
+    if constexpr (bytes == 32) {
+        if constexpr (f32) return {_mm256_fmadd_ps(a.v, b.v, c.v)}; else return {_mm256_fmadd_pd(a.v, b.v, c.v)};
+    } else if constexpr (bytes == 16) {
+        if constexpr (f32) return {_mm_fmadd_ps(a.v, b.v, c.v)}; else return {_mm_fmadd_pd(a.v, b.v, c.v)};
+    } else
+#endif
+    {
+        static_assert(!has_fma || bytes == 0, "ctnn internal: no fused multiply-add for this register");
+        return {a.v * b.v + c.v};
+    }
+}
+template <class T, std::size_t N>
+inline vec<T, N> select(mask<T, N> m, vec<T, N> a, vec<T, N> b) noexcept { return {xsimd::select(m.m, a.v, b.v)}; }
+// min/max with the scalar path's NaN behaviour: min(a, b) = b < a ? b : a.
+template <class T, std::size_t N>
+inline vec<T, N> min(vec<T, N> a, vec<T, N> b) noexcept { return select(b < a, b, a); }
+template <class T, std::size_t N>
+inline vec<T, N> max(vec<T, N> a, vec<T, N> b) noexcept { return select(a < b, b, a); }
+template <class T, std::size_t N>
+inline vec<T, N> abs(vec<T, N> a) noexcept { return {xsimd::abs(a.v)}; }
+template <class T, std::size_t N>
+inline vec<T, N> sqrt(vec<T, N> a) noexcept {
+#if defined(__AVX512F__)
+    if constexpr (N * sizeof(T) == 64) {  // zero-masked form: see the note above pow2i
+        if constexpr (std::is_same_v<T, float>)
+            return {_mm512_maskz_sqrt_ps(static_cast<__mmask16>(0xffff), a.v)};
+        else
+            return {_mm512_maskz_sqrt_pd(static_cast<__mmask8>(0xff), a.v)};
+    } else
+#endif
+        return {xsimd::sqrt(a.v)};
+}
+// Horizontal sum as a pairwise tree (lanes i and i + N/2, then i + N/4, ...). Written out rather
+// than xsimd::hadd, whose AVX-512 version trips g++ 12's uninitialized-value warning in the
+// intrinsics headers.
+template <class T, std::size_t N>
+inline T reduce_add(vec<T, N> a) noexcept {
+    alignas(64) T t[N];
+    a.v.store_aligned(t);
+    for (std::size_t h = N / 2; h > 0; h /= 2)
+        for (std::size_t i = 0; i < h; ++i) t[i] += t[i + h];
+    return t[0];
+}
+template <class T, std::size_t N>
+inline T reduce_max(vec<T, N> a) noexcept {
+    alignas(64) T t[N];
+    a.v.store_aligned(t);
+    T r = t[0];
+    for (std::size_t i = 1; i < N; ++i) r = r < t[i] ? t[i] : r;
+    return r;
+}
+template <class T, std::size_t N>
+inline bool any(mask<T, N> m) noexcept { return xsimd::any(m.m); }
+template <class T, std::size_t N>
+inline bool all(mask<T, N> m) noexcept { return xsimd::all(m.m); }
+
+// The bit-level operations below use GCC's vector extensions on the register rather than xsimd:
+// xsimd 8.1's AVX-512 shifts and conversions go through intrinsics whose undefined pass-through
+// operand makes g++ 12 warn (-Wmaybe-uninitialized) in every user's -Wall build.
+namespace detail {
+template <class T, std::size_t N>
+struct gnu_vector {
+    typedef T real __attribute__((vector_size(N * sizeof(T))));
+    typedef int_of<T> integer __attribute__((vector_size(N * sizeof(T))));
+};
+}  // namespace detail
+
+template <class T, std::size_t N>
+inline vec<T, N> pow2i(vec<T, N> k) noexcept {
+    using B = typename vec<T, N>::batch_type;
+    using G = detail::gnu_vector<T, N>;
+    const auto kr = (typename G::real)(typename B::register_type)(k.v);
+    const auto e = __builtin_convertvector(kr, typename G::integer) + static_cast<int_of<T>>(ieee<T>::exponent_bias);
+    return {B((typename B::register_type)(e << ieee<T>::mantissa_bits))};
+}
+template <class T, std::size_t N>
+inline void split_exponent(vec<T, N> x, vec<T, N>& mantissa, vec<T, N>& exponent) noexcept {
+    using B = typename vec<T, N>::batch_type;
+    using G = detail::gnu_vector<T, N>;
+    using I = int_of<T>;
+    constexpr int mb = ieee<T>::mantissa_bits;
+    const auto bits = (typename G::integer)(typename B::register_type)(x.v);
+    const auto e = ((bits >> mb) & static_cast<I>(ieee<T>::exponent_mask)) - static_cast<I>(ieee<T>::exponent_bias);
+    const auto mbits = (bits & ((I(1) << mb) - 1)) | static_cast<I>(ieee<T>::exponent_bias << mb);
+    mantissa = vec<T, N>{B((typename B::register_type)mbits)};
+    exponent = vec<T, N>{B((typename B::register_type)__builtin_convertvector(e, typename G::real))};
+}
+
+}  // namespace ctnn::simd

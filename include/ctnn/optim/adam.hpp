@@ -1,0 +1,70 @@
+#pragma once
+// adam: PyTorch's torch.optim.Adam (torch 1.13), L2 weight decay added to the gradient, optional AMSGrad:
+//   g' = g + weight_decay p
+//   m  = beta1 m + (1 - beta1) g'           v = beta2 v + (1 - beta2) g'^2      (vmax = max(vmax, v))
+//   p -= lr / (1 - beta1^t) * m / (sqrt(v or vmax) / sqrt(1 - beta2^t) + eps)
+// adamw (adamw.hpp) is the decoupled-decay variant.
+#include <ctnn/core/math.hpp>
+#include <ctnn/optim/optimizer.hpp>
+
+#include <cmath>
+
+namespace ctnn::optim {
+
+namespace detail {
+
+// The Adam step shared by adam and adamw; Decoupled selects AdamW's p *= 1 - lr weight_decay.
+template <bool Decoupled, class T, std::size_t N, class State>
+inline void adam_update(T* p, const T* g, State& s, std::uint64_t step, double lr, double beta1, double beta2,
+                        double eps, double weight_decay, bool amsgrad) noexcept {
+    // Scalars in double, as PyTorch computes them in Python, then used in T.
+    const double bc1 = 1 - std::pow(beta1, static_cast<double>(step));
+    const double bc2 = 1 - std::pow(beta2, static_cast<double>(step));
+    const T step_size = static_cast<T>(lr / bc1), inv_sqrt_bc2 = static_cast<T>(1 / std::sqrt(bc2));
+    const T b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2), c1 = static_cast<T>(1 - beta1),
+            c2 = static_cast<T>(1 - beta2), eps_ = static_cast<T>(eps), wd = static_cast<T>(weight_decay),
+            decay = static_cast<T>(1 - lr * weight_decay);
+    for_each_register<T, N>([&](std::size_t i, auto tag) {
+        using V = decltype(tag);
+        V pv = V::load(p + i), gv = V::load(g + i);
+        if (weight_decay != 0) {
+            if constexpr (Decoupled) pv = pv * V(decay); else gv = fma(V(wd), pv, gv);
+        }
+        const V m = fma(V(b1), V::load(s.exp_avg + i), V(c1) * gv);
+        const V v = fma(V(b2), V::load(s.exp_avg_sq + i), V(c2) * gv * gv);
+        m.store(s.exp_avg + i);
+        v.store(s.exp_avg_sq + i);
+        V vd = v;
+        if (amsgrad) {
+            vd = max(V::load(s.max_exp_avg_sq + i), v);
+            vd.store(s.max_exp_avg_sq + i);
+        }
+        const V denom = fma(sqrt(vd), V(inv_sqrt_bc2), V(eps_));
+        (pv - V(step_size) * m / denom).store(p + i);
+    });
+}
+
+}  // namespace detail
+
+struct adam {
+    double lr = 1e-3;
+    double beta1 = 0.9;
+    double beta2 = 0.999;
+    double eps = 1e-8;
+    double weight_decay = 0;
+    bool amsgrad = false;
+
+    template <class T, std::size_t N>
+    struct state {
+        alignas(64) T exp_avg[N]{};
+        alignas(64) T exp_avg_sq[N]{};
+        alignas(64) T max_exp_avg_sq[N]{};
+    };
+
+    template <class T, std::size_t N>
+    void update(T* p, const T* g, state<T, N>& s, std::uint64_t step) const noexcept {
+        detail::adam_update<false, T, N>(p, g, s, step, lr, beta1, beta2, eps, weight_decay, amsgrad);
+    }
+};
+
+}  // namespace ctnn::optim

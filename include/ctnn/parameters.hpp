@@ -1,0 +1,84 @@
+#pragma once
+// parameter_store<Seq>: the parameters of a layer list in one aligned block, with PyTorch's
+// logical view of each layer. A network holds one for its parameters; Net::gradients is one for the
+// gradients, so g.layer<I>().weight(o, i) reads dL/dW exactly where net.layer<I>().weight(o, i)
+// reads W, and optimizers update both blocks element by element in one pass.
+#include <ctnn/layers/layer.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <span>
+
+namespace ctnn::detail {
+
+// What layer<I>() returns for an I out of range, after its static_assert: accepts the usual calls
+// so that the one ctnn: message is the only error.
+template <class T>
+struct invalid_layer_view {
+    static T& dummy() noexcept {
+        static T d{};
+        return d;
+    }
+    T& weight(std::size_t, std::size_t) const noexcept { return dummy(); }
+    T& bias(std::size_t) const noexcept { return dummy(); }
+};
+
+template <class Seq>
+class parameter_store {
+public:
+    using value_type = typename Seq::value_type;
+    using sequence_type = Seq;
+    static constexpr std::size_t layer_count = Seq::count;
+    static constexpr std::size_t parameter_count = Seq::parameter_count;  // as PyTorch counts them
+    static constexpr std::size_t block_size = Seq::param_size;            // storage, with padding
+
+    // Parameters of layer I in PyTorch's logical layout: layer<0>().weight(o, i), .bias(o).
+    template <std::size_t I>
+    constexpr auto layer() noexcept {
+        static_assert(I < layer_count,
+                      "ctnn: layer<I> is out of range: layers are numbered from 0 like an nn.Sequential, "
+                      "input<N> is not a layer");
+        if constexpr (I < layer_count)
+            return typename Seq::template layer_t<I>::template view<value_type>{values_ + Seq::param_offsets[I]};
+        else
+            return invalid_layer_view<value_type>{};
+    }
+    template <std::size_t I>
+    constexpr auto layer() const noexcept {
+        static_assert(I < layer_count,
+                      "ctnn: layer<I> is out of range: layers are numbered from 0 like an nn.Sequential, "
+                      "input<N> is not a layer");
+        if constexpr (I < layer_count)
+            return typename Seq::template layer_t<I>::template view<const value_type>{values_ +
+                                                                                      Seq::param_offsets[I]};
+        else
+            return invalid_layer_view<const value_type>{};
+    }
+
+    // Visits every tensor as f(layer_path, param_tensor) in state_dict order; the state_dict key is
+    // path.str() + "." + tensor.name ("0.weight", "3.0.bias", ...).
+    template <class F>
+    constexpr void for_each_parameter(F&& f) { Seq::for_each_tensor(values_, f); }
+    template <class F>
+    constexpr void for_each_parameter(F&& f) const { Seq::for_each_tensor(static_cast<const value_type*>(values_), f); }
+
+    // The whole block, padding included (padding is zero and stays zero).
+    constexpr std::span<value_type, block_size> parameter_block() noexcept {
+        return std::span<value_type, block_size>(values_, block_size);
+    }
+    constexpr std::span<const value_type, block_size> parameter_block() const noexcept {
+        return std::span<const value_type, block_size>(values_, block_size);
+    }
+
+    constexpr void zero() noexcept { std::fill(values_, values_ + block_size, value_type(0)); }
+
+    friend constexpr bool operator==(const parameter_store& a, const parameter_store& b) noexcept {
+        return std::equal(a.values_, a.values_ + block_size, b.values_);
+    }
+
+private:
+    static constexpr std::size_t alignment = std::max<std::size_t>(64, Seq::param_align * sizeof(value_type));
+    alignas(alignment) value_type values_[block_size == 0 ? 1 : block_size]{};  // a network of activations only has none
+};
+
+}  // namespace ctnn::detail

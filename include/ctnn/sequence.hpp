@@ -1,0 +1,301 @@
+#pragma once
+// sequence<T, In, Specs...>: the machinery under every layer list. It folds the specs over the
+// widths (shape inference), lays the layers' parameters out in one block at compile-time offsets,
+// and unrolls the kernels over the list. The network is a thin owner on top of a sequence; layers
+// that nest a list (residual blocks) hold a sequence too, so no layer header includes network.hpp.
+//
+// Kernel contract: buffers between layers are padded to whole registers (detail::padded); x may
+// be the user's unpadded input only when the first layer reads its input exactly.
+#include <ctnn/layers/layer.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstring>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace ctnn::detail {
+
+// An elementwise activation as the epilogue of the kernel it fuses into.
+template <class Activation>
+struct activation_epilogue {
+    template <class V>
+    static constexpr V apply(V v) noexcept { return Activation::apply(v); }
+};
+
+template <class T, std::size_t In, std::size_t Lanes, auto... Specs>
+struct sequence {
+    using value_type = T;
+    using spec_types = std::tuple<std::remove_cvref_t<decltype(Specs)>...>;
+    static constexpr std::size_t count = sizeof...(Specs);
+
+    // widths[i] is the input width of layer i; widths[count] the output width.
+    static constexpr std::array<std::size_t, count + 1> widths = [] {
+        std::array<std::size_t, count + 1> w{In};
+        std::size_t i = 0;
+        ((w[i + 1] = std::remove_cvref_t<decltype(Specs)>::out_width(w[i]), ++i), ...);
+        return w;
+    }();
+
+    template <std::size_t I>
+    using layer_t = typename std::tuple_element_t<I, spec_types>::template bind<T, widths[I], Lanes>;
+
+    static constexpr std::size_t lanes = Lanes;
+    static constexpr std::size_t in = In;
+    static constexpr std::size_t out = widths[count];
+
+    template <class F>
+    static constexpr void for_each_index(F&& f) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (f(std::integral_constant<std::size_t, I>{}), ...);
+        }(std::make_index_sequence<count>{});
+    }
+
+    // ---- layout of the parameter and buffer blocks ------------------------------------------
+    static constexpr std::size_t param_align = [] {
+        std::size_t a = 1;
+        for_each_index([&](auto i) { a = std::max(a, param_align_of<layer_t<i>>()); });
+        return a;
+    }();
+    static constexpr auto param_offsets = [] {
+        std::array<std::size_t, count + 1> off{};
+        std::size_t o = 0;
+        for_each_index([&](auto i) {
+            o = round_up(o, param_align_of<layer_t<i>>());
+            off[i] = o;
+            o += param_size_of<layer_t<i>>();
+        });
+        off[count] = o;
+        return off;
+    }();
+    static constexpr std::size_t param_size = round_up(param_offsets[count], param_align);
+    static constexpr auto buffer_offsets = [] {
+        std::array<std::size_t, count + 1> off{};
+        std::size_t o = 0;
+        for_each_index([&](auto i) {
+            off[i] = o;
+            o += buffer_size_of<layer_t<i>>();
+        });
+        off[count] = o;
+        return off;
+    }();
+    static constexpr std::size_t buffer_size = buffer_offsets[count];
+
+    static constexpr std::size_t parameter_count = [] {
+        std::size_t n = 0;
+        for_each_index([&](auto i) { n += parameter_count_of<layer_t<i>>(); });
+        return n;
+    }();
+    static constexpr std::size_t flops = [] {
+        std::size_t n = 0;
+        for_each_index([&](auto i) { n += flops_of<layer_t<i>>(); });
+        return n;
+    }();
+    // Widest padded buffer between two layers.
+    static constexpr std::size_t max_width = [] {
+        std::size_t w = 0;
+        for (std::size_t v : widths) w = std::max(w, padded<T, Lanes>(v));
+        return w;
+    }();
+
+    // ---- parameters as named tensors -----------------------------------------------------------
+    // Calls f(layer_path, param_tensor<P>) for every parameter tensor, in state_dict order.
+    // Layers that nest a list take the path and recurse: for_each_tensor(p, f, path).
+    template <class P, class F>
+    static constexpr void for_each_tensor(P* p, F&& f, layer_path path = {}) {
+        for_each_index([&](auto i) {
+            using L = layer_t<i>;
+            const layer_path sub = path.child(i);
+            P* q = p + param_offsets[i];
+            if constexpr (requires { L::for_each_tensor(q, f, sub); })
+                L::for_each_tensor(q, f, sub);
+            else if constexpr (requires { L::for_each_tensor(q, [](const param_tensor<P>&) {}); })
+                L::for_each_tensor(q, [&](const param_tensor<P>& t) { f(sub, t); });
+        });
+    }
+
+    // ---- fusion plan ---------------------------------------------------------------------------
+    template <std::size_t I>
+    static constexpr bool fuses_next() noexcept {
+        if constexpr (I + 1 >= count) {
+            return false;
+        } else {
+            using L = layer_t<I>;
+            if constexpr (requires { requires L::fuses_epilogue; })
+                return fusable_activation<layer_t<I + 1>>;
+            else
+                return false;
+        }
+    }
+    // Layer I runs its own kernel unless it fused into layer I - 1.
+    template <std::size_t I>
+    static constexpr bool runs() noexcept {
+        if constexpr (I == 0) return true; else return !fuses_next<I - 1>();
+    }
+    // Ping-pong slot each running layer writes (the last one writes the caller's y).
+    static constexpr auto slots = [] {
+        std::array<int, count + 1> s{};
+        int next = 0;
+        for_each_index([&](auto i) {
+            if constexpr (runs<i>()) s[i] = next, next ^= 1;
+        });
+        return s;
+    }();
+    static constexpr std::size_t last_running = [] {
+        std::size_t last = 0;
+        for_each_index([&](auto i) {
+            if constexpr (runs<i>()) last = i;
+        });
+        return last;
+    }();
+    static constexpr bool first_reads_exactly = requires { requires layer_t<0>::reads_input_exactly; };
+
+    // ---- forward (inference), one sample: x has in (or padded(in)) values, y padded(out) ----
+    static constexpr void forward(const T* p, const T* b, const T* x, T* y) noexcept {
+        alignas(64) T ws[2][max_width];
+        const T* src = x;
+        if constexpr (!first_reads_exactly && padded<T, Lanes>(In) != In) {
+            std::copy(x, x + In, ws[1]);
+            std::fill(ws[1] + In, ws[1] + padded<T, Lanes>(In), T(0));
+            src = ws[1];
+        }
+        for_each_index([&](auto i) {
+            if constexpr (runs<i>()) {
+                T* dst = i == last_running ? y : ws[slots[i]];
+                run<i>(p, b, src, dst);
+                src = dst;
+            }
+        });
+    }
+
+    // ---- forward (inference), B samples: rows of x have stride XS, rows of y padded(out) ----
+    template <std::size_t B, std::size_t XS>
+    static constexpr void forward_batch(const T* p, const T* b, const T* x, T* y) noexcept {
+        constexpr std::size_t W = max_width;
+        alignas(64) T ws[2][B * W];
+        if constexpr (!first_reads_exactly && XS < padded<T, Lanes>(In)) {
+            for (std::size_t s = 0; s < B; ++s) {
+                std::copy(x + s * XS, x + s * XS + In, ws[1] + s * W);
+                std::fill(ws[1] + s * W + In, ws[1] + s * W + padded<T, Lanes>(In), T(0));
+            }
+            run_batch_from<B, W>(p, b, ws[1], y, ws);
+        } else {
+            run_batch_from<B, XS>(p, b, x, y, ws);
+        }
+    }
+
+    // ---- training ----------------------------------------------------------------------------
+    // The training forward keeps every layer's output for the backward pass, in one workspace of
+    // activation_size<B> elements: layer i writes B rows of stride padded(widths[i + 1]) at
+    // activation_offset<B>(i). Slot "input" holds a padded copy of x when the first layer needs one.
+    template <std::size_t I>
+    static constexpr std::size_t stride = padded<T, Lanes>(widths[I]);
+    template <std::size_t B>
+    static constexpr auto activation_offsets = [] {
+        std::array<std::size_t, count + 2> off{};  // [0, count): layer outputs; count: padded input
+        std::size_t o = 0;
+        for (std::size_t i = 0; i < count; ++i) off[i] = o, o += B * padded<T, Lanes>(widths[i + 1]);
+        off[count] = o;
+        o += first_reads_exactly ? 0 : B * padded<T, Lanes>(In);
+        off[count + 1] = o;
+        return off;
+    }();
+    template <std::size_t B>
+    static constexpr std::size_t activation_size = activation_offsets<B>[count + 1];
+
+    // The input of layer I during training, and its row stride (XS for the user's x).
+    template <std::size_t I, std::size_t B, std::size_t XS>
+    static constexpr const T* layer_input(const T* x, const T* acts) noexcept {
+        if constexpr (I > 0) return acts + activation_offsets<B>[I - 1];
+        else if constexpr (first_reads_exactly) return x;
+        else return acts + activation_offsets<B>[count];
+    }
+    template <std::size_t I, std::size_t XS>
+    static constexpr std::size_t input_stride = I > 0 ? stride<I> : (first_reads_exactly ? XS : stride<0>);
+
+    template <std::size_t B, std::size_t XS>
+    static constexpr void forward_train(const T* p, T* b, const T* x, T* acts) noexcept {
+        if constexpr (!first_reads_exactly) {
+            T* in = acts + activation_offsets<B>[count];
+            for (std::size_t s = 0; s < B; ++s) {
+                std::copy(x + s * XS, x + s * XS + In, in + s * stride<0>);
+                std::fill(in + s * stride<0> + In, in + (s + 1) * stride<0>, T(0));
+            }
+        }
+        for_each_index([&](auto i) {
+            using L = layer_t<i>;
+            L::template forward_batch<B, input_stride<i, XS>, stride<i + 1>>(
+                p + param_offsets[i], b + buffer_offsets[i], layer_input<i, B, XS>(x, acts),
+                acts + activation_offsets<B>[i]);
+        });
+    }
+
+    // Backward through every layer, last to first: dy is dL/d(output) (B rows of stride
+    // padded(out), padding zero); accumulates parameter gradients into gp; when NeedDx writes
+    // dL/dx into dx (B rows of stride padded(In)).
+    template <std::size_t B, std::size_t XS, bool NeedDx>
+    static constexpr void backward(const T* p, const T* b, const T* x, const T* acts, const T* dy, T* dx,
+                                   T* gp) noexcept {
+        alignas(64) T ws[2][B * max_width];
+        const T* cur = dy;
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+            (
+                [&] {
+                    constexpr std::size_t i = count - 1 - K;
+                    using L = layer_t<i>;
+                    constexpr bool need = i > 0 || NeedDx;
+                    T* dst = i == 0 ? dx : ws[K % 2];
+                    L::template backward<B, input_stride<i, XS>, stride<i + 1>, stride<i>, need>(
+                        p + param_offsets[i], b + buffer_offsets[i], layer_input<i, B, XS>(x, acts),
+                        acts + activation_offsets<B>[i], cur, dst, gp + param_offsets[i]);
+                    cur = dst;
+                }(),
+                ...);
+        }(std::make_index_sequence<count>{});
+    }
+
+private:
+    template <std::size_t I>
+    static constexpr void run(const T* p, const T* b, const T* x, T* y) noexcept {
+        using L = layer_t<I>;
+        if constexpr (fuses_next<I>())
+            L::forward(p + param_offsets[I], b + buffer_offsets[I], x, y,
+                       activation_epilogue<layer_t<I + 1>>{});
+        else
+            L::forward(p + param_offsets[I], b + buffer_offsets[I], x, y);
+    }
+
+    template <std::size_t B, std::size_t XS, std::size_t W>
+    static constexpr void run_batch_from(const T* p, const T* b, const T* x, T* y, T (&ws)[2][W]) noexcept {
+        constexpr std::size_t stride = W / B;
+        constexpr std::size_t YS = padded<T, Lanes>(out);
+        const T* src = x;
+        for_each_index([&](auto i) {
+            if constexpr (runs<i>()) {
+                constexpr std::size_t in_stride = i == 0 ? XS : stride;
+                using L = layer_t<i>;
+                if constexpr (i == last_running) {
+                    if constexpr (fuses_next<i>())
+                        L::template forward_batch<B, in_stride, YS>(p + param_offsets[i], b + buffer_offsets[i],
+                                                                    src, y, activation_epilogue<layer_t<i + 1>>{});
+                    else
+                        L::template forward_batch<B, in_stride, YS>(p + param_offsets[i], b + buffer_offsets[i],
+                                                                    src, y);
+                } else {
+                    T* dst = ws[slots[i]];
+                    if constexpr (fuses_next<i>())
+                        L::template forward_batch<B, in_stride, stride>(p + param_offsets[i], b + buffer_offsets[i],
+                                                                        src, dst, activation_epilogue<layer_t<i + 1>>{});
+                    else
+                        L::template forward_batch<B, in_stride, stride>(p + param_offsets[i], b + buffer_offsets[i],
+                                                                        src, dst);
+                    src = dst;
+                }
+            }
+        });
+    }
+};
+
+}  // namespace ctnn::detail

@@ -1,0 +1,87 @@
+#pragma once
+// trainer<Net, Loss, Optimizer>: one call per training step on one sample or a minibatch:
+// forward (training behaviour), loss, backward, optional L1 penalty and gradient clipping, and
+// the optimizer's update of the whole parameter block.
+//
+//   ctnn::trainer<Net, ctnn::loss::mse, ctnn::optim::adam> tr{net, {.lr = 1e-3}};
+//   float loss = tr.step(x, y);       // x: tensor<T, In> or tensor<T, B, In>
+//
+// The trainer owns the gradients and the optimizer state (an inference network carries none of
+// it) and refers to the network it trains. step never allocates, throws or locks.
+#include <ctnn/backprop.hpp>
+#include <ctnn/optim/clip.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+
+namespace ctnn {
+
+struct trainer_options {
+    double clip_grad_norm = 0;   // > 0: clip the gradients' global L2 norm to this (PyTorch's clip_grad_norm_)
+    double clip_grad_value = 0;  // > 0: clamp every gradient to [-value, value]
+    double l1 = 0;               // > 0: add l1 * sum |w| over every weight tensor (not biases) to the loss
+};
+
+template <class Net, class Loss, class Optimizer>
+class trainer {
+public:
+    using network_type = Net;
+    using value_type = typename Net::value_type;
+    using gradients_type = typename Net::gradients;
+    using state_type = typename Optimizer::template state<value_type, Net::parameter_block_size>;
+
+    explicit trainer(Net& net, Optimizer optimizer = {}, trainer_options options = {}) noexcept
+        : net_{&net}, optimizer_{optimizer}, options_{options} {}
+
+    // One step on a sample or a batch; returns the loss before the update (with the L1 term).
+    template <class X, class Y>
+    value_type step(const X& x, const Y& y) noexcept {
+        grads_.zero();
+        value_type loss = backprop(*net_, Loss{}, x, y, grads_);
+        if (options_.l1 > 0) loss += add_l1_penalty();
+        if (options_.clip_grad_value > 0) clip_grad_value(grads_, options_.clip_grad_value);
+        if (options_.clip_grad_norm > 0) clip_grad_norm(grads_, options_.clip_grad_norm);
+        ++steps_;
+        optimizer_.update(net_->parameter_block().data(), grads_.parameter_block().data(), state_, steps_);
+        return loss;
+    }
+
+    Optimizer& optimizer() noexcept { return optimizer_; }
+    const Optimizer& optimizer() const noexcept { return optimizer_; }
+    trainer_options& options() noexcept { return options_; }
+    const gradients_type& gradients() const noexcept { return grads_; }  // of the last step
+    state_type& state() noexcept { return state_; }
+    const state_type& state() const noexcept { return state_; }
+    std::uint64_t steps() const noexcept { return steps_; }
+    void set_steps(std::uint64_t n) noexcept { steps_ = n; }
+    Net& network() noexcept { return *net_; }
+
+private:
+    value_type add_l1_penalty() noexcept {
+        const value_type lambda = static_cast<value_type>(options_.l1);
+        value_type penalty = 0;
+        net_->for_each_parameter([&](const layer_path& path, const auto& w) {
+            if (w.name != "weight") return;
+            // The gradient tensor at the same place, found through the same visit of grads_.
+            grads_.for_each_parameter([&](const layer_path& gpath, const auto& gw) {
+                if (gw.name != "weight" || gpath.depth != path.depth || gpath.index != path.index) return;
+                for (std::size_t k = 0; k < w.size(); ++k) {
+                    const value_type v = w.flat(k);
+                    penalty += std::abs(v);
+                    gw.flat(k) += v > 0 ? lambda : (v < 0 ? -lambda : value_type(0));
+                }
+            });
+        });
+        return lambda * penalty;
+    }
+
+    Net* net_;
+    gradients_type grads_{};
+    Optimizer optimizer_;
+    trainer_options options_;
+    state_type state_{};
+    std::uint64_t steps_ = 0;
+};
+
+}  // namespace ctnn

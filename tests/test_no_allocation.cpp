@@ -1,0 +1,163 @@
+// The hot paths never allocate, throw or lock: this binary replaces operator new and the malloc
+// family with counting versions, counts pthread_mutex_lock calls, and runs forward, backprop and
+// trainer steps on single samples and on batches (built without sanitizers, which own the
+// allocator themselves). That they cannot throw is checked with noexcept.
+#include <ctnn/ctnn.hpp>
+
+#include <doctest/doctest.h>
+
+#include <dlfcn.h>
+#include <pthread.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+#include <new>
+#include <vector>
+
+extern "C" void* __libc_malloc(std::size_t);
+extern "C" void* __libc_calloc(std::size_t, std::size_t);
+extern "C" void* __libc_realloc(void*, std::size_t);
+extern "C" void* __libc_memalign(std::size_t, std::size_t);
+extern "C" void __libc_free(void*);
+
+namespace {
+std::atomic<long> allocations{0};
+std::atomic<long> locks{0};
+}
+
+extern "C" int pthread_mutex_lock(pthread_mutex_t* m) {
+    using lock_fn = int (*)(pthread_mutex_t*);
+    static const lock_fn real = reinterpret_cast<lock_fn>(dlsym(RTLD_NEXT, "pthread_mutex_lock"));
+    ++locks;
+    return real(m);
+}
+
+extern "C" {
+void* malloc(std::size_t n) { ++allocations; return __libc_malloc(n); }
+void* calloc(std::size_t n, std::size_t m) { ++allocations; return __libc_calloc(n, m); }
+void* realloc(void* p, std::size_t n) { ++allocations; return __libc_realloc(p, n); }
+void* aligned_alloc(std::size_t a, std::size_t n) { ++allocations; return __libc_memalign(a, n); }
+int posix_memalign(void** p, std::size_t a, std::size_t n) {
+    ++allocations;
+    *p = __libc_memalign(a, n);
+    return *p ? 0 : 12;
+}
+void free(void* p) { __libc_free(p); }
+}
+void* operator new(std::size_t n) {
+    ++allocations;
+    if (void* p = __libc_malloc(n ? n : 1)) return p;
+    throw std::bad_alloc{};
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new(std::size_t n, std::align_val_t a) {
+    ++allocations;
+    if (void* p = __libc_memalign(static_cast<std::size_t>(a), n ? n : 1)) return p;
+    throw std::bad_alloc{};
+}
+void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
+void operator delete(void* p) noexcept { __libc_free(p); }
+void operator delete[](void* p) noexcept { __libc_free(p); }
+void operator delete(void* p, std::size_t) noexcept { __libc_free(p); }
+void operator delete[](void* p, std::size_t) noexcept { __libc_free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { __libc_free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { __libc_free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { __libc_free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { __libc_free(p); }
+
+namespace {
+
+template <class Net, std::size_t B>
+long allocations_in_forward() {
+    using T = typename Net::value_type;
+    static Net net{};  // static: a big network would not fit the test's stack frame twice
+    ctnn::init::he_uniform(net, 1);
+    static ctnn::tensor<T, Net::input_size> x{};
+    static ctnn::tensor<T, B, Net::input_size> xb{};
+    x.fill(T(0.5));
+    xb.fill(T(-0.25));
+    const long before = allocations.load();
+    for (int i = 0; i < 3; ++i) {
+        const auto y = net.forward(x);
+        const auto yb = net.forward(xb);
+        const auto y2 = net(x);
+        static_assert(noexcept(net.forward(x)) && noexcept(net.forward(xb)));
+        CHECK(y[0] == y2[0]);
+        CHECK(yb[0] == yb[0]);
+    }
+    return allocations.load() - before;
+}
+
+}  // namespace
+
+TEST_CASE("the allocation and lock counters count") {
+    const long before = allocations.load();
+    std::vector<int> v(100);
+    void* p = std::malloc(10);
+    std::free(p);
+    CHECK(allocations.load() - before == 2);
+    CHECK(v.size() == 100);
+    std::mutex m;
+    const long locks_before = locks.load();
+    m.lock();
+    m.unlock();
+    CHECK(locks.load() - locks_before == 1);
+}
+
+namespace {
+
+// Backprop and trainer steps (single and batch) under the counters.
+template <class Net, class Loss, class Optimizer, std::size_t B>
+void check_training_hot_paths() {
+    using T = typename Net::value_type;
+    static Net net{};
+    ctnn::init::he_uniform(net, 1);
+    static typename Net::gradients g{};
+    static ctnn::trainer<Net, Loss, Optimizer> tr{net, Optimizer{}, ctnn::trainer_options{.clip_grad_norm = 1.0, .l1 = 1e-4}};
+    static ctnn::tensor<T, Net::input_size> x{};
+    static ctnn::tensor<T, Net::output_size> y{};
+    static ctnn::tensor<T, B, Net::input_size> xb{};
+    static ctnn::tensor<T, B, Net::output_size> yb{};
+    x.fill(T(0.5));
+    xb.fill(T(-0.25));
+    y[0] = T(1);
+    for (std::size_t s = 0; s < B; ++s) yb(s, s % Net::output_size) = T(1);
+    static_assert(noexcept(ctnn::backprop(net, Loss{}, x, y, g)) && noexcept(ctnn::backprop(net, Loss{}, xb, yb, g)));
+    static_assert(noexcept(tr.step(x, y)) && noexcept(tr.step(xb, yb)));
+    const long allocs = allocations.load(), lock_count = locks.load();
+    T sum = 0;
+    for (int i = 0; i < 3; ++i) {
+        sum += ctnn::backprop(net, Loss{}, x, y, g);
+        sum += ctnn::backprop(net, Loss{}, xb, yb, g);
+        sum += tr.step(x, y);
+        sum += tr.step(xb, yb);
+    }
+    CHECK(allocations.load() - allocs == 0);
+    CHECK(locks.load() - lock_count == 0);
+    CHECK(sum == sum);
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("backprop and trainer steps never allocate or lock", T, float, double) {
+    using ctnn::network, ctnn::input, ctnn::dense, ctnn::tanh, ctnn::relu, ctnn::gelu, ctnn::softmax, ctnn::sigmoid;
+    namespace loss = ctnn::loss;
+    namespace optim = ctnn::optim;
+    check_training_hot_paths<network<T, input<2>, dense<8>, tanh, dense<1>>, loss::mse, optim::adam, 32>();
+    check_training_hot_paths<network<T, input<16>, dense<64>, relu, dense<64>, relu, dense<4>>, loss::cross_entropy,
+                             optim::sgd, 32>();
+    check_training_hot_paths<network<T, input<7>, dense<13>, gelu, dense<3>, softmax>, loss::mse, optim::rmsprop, 5>();
+    check_training_hot_paths<network<T, input<3>, dense<5>, sigmoid>, loss::bce, optim::adagrad, 3>();
+    check_training_hot_paths<network<T, input<3>, dense<5>>, loss::huber<>, optim::adamw, 3>();
+}
+
+TEST_CASE_TEMPLATE("forward never allocates", T, float, double) {
+    using ctnn::network, ctnn::input, ctnn::dense, ctnn::tanh, ctnn::relu, ctnn::gelu, ctnn::gelu_tanh, ctnn::silu,
+        ctnn::softplus, ctnn::softmax, ctnn::elu, ctnn::sigmoid, ctnn::no_bias;
+    CHECK(allocations_in_forward<network<T, input<2>, dense<8>, tanh, dense<1>>, 32>() == 0);
+    CHECK(allocations_in_forward<network<T, input<16>, dense<64>, relu, dense<64>, relu, dense<4>>, 100>() == 0);
+    CHECK(allocations_in_forward<network<T, input<7>, dense<16>, gelu, dense<8>, gelu_tanh, dense<17>, silu, dense<3>,
+                                         softplus<>, dense<32, no_bias>>, 5>() == 0);
+    CHECK(allocations_in_forward<network<T, input<13>, softmax, dense<3>, elu<>, dense<2>, sigmoid>, 33>() == 0);
+}

@@ -1,0 +1,106 @@
+// The SIMD wrapper: every operation at every register width the target has, against the scalar path.
+#include <ctnn/core/simd.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+
+namespace {
+
+using namespace ctnn::simd;
+
+template <class T, std::size_t N>
+void check_width() {
+    if constexpr (has_width<T, N>) {
+        using V = vec<T, N>;
+        using S = vec<T, 1>;
+        alignas(64) T a[N], b[N], c[N], out[N];
+        for (std::size_t i = 0; i < N; ++i) {
+            a[i] = static_cast<T>(i) * T(0.75) - T(2);
+            b[i] = T(1.5) - static_cast<T>(i) * T(0.25);
+            c[i] = static_cast<T>(i % 3) - T(1);
+        }
+        b[0] = std::numeric_limits<T>::quiet_NaN();
+        const V va = V::load_aligned(a), vb = V::load(b), vc = V::load(c);
+        auto lanes_equal = [&](V v, auto scalar) {
+            v.store_aligned(out);
+            for (std::size_t i = 0; i < N; ++i) {
+                const T s = scalar(S{a[i]}, S{b[i]}, S{c[i]}).v;
+                CAPTURE(i);
+                CHECK(((out[i] == s) || (std::isnan(out[i]) && std::isnan(s))));
+            }
+        };
+        lanes_equal(va + vb, [](S x, S y, S) { return x + y; });
+        lanes_equal(va - vb, [](S x, S y, S) { return x - y; });
+        lanes_equal(va * vb, [](S x, S y, S) { return x * y; });
+        lanes_equal(va / vc, [](S x, S, S z) { return x / z; });
+        lanes_equal(-va, [](S x, S, S) { return -x; });
+        lanes_equal(fma(va, vb, vc), [](S x, S y, S z) { return fma(x, y, z); });
+        lanes_equal(min(va, vb), [](S x, S y, S) { return min(x, y); });  // NaN in b: same choice
+        lanes_equal(max(vb, va), [](S x, S y, S) { return max(y, x); });
+        lanes_equal(abs(va), [](S x, S, S) { return abs(x); });
+        lanes_equal(sqrt(abs(va)), [](S x, S, S) { return sqrt(abs(x)); });
+        lanes_equal(select(va < vc, va, vc), [](S x, S, S z) { return select(x < z, x, z); });
+        lanes_equal(select((va > V(T(0))) | (vc == V(T(0))), va, V(T(7))),
+                    [](S x, S, S z) { return select((x > S(T(0))) | (z == S(T(0))), x, S(T(7))); });
+        lanes_equal(select(~(va >= V(T(0))) & (vc != V(T(1))), va, vb),
+                    [](S x, S y, S z) { return select(~(x >= S(T(0))) & (z != S(T(1))), x, y); });
+
+        T sum = 0;
+        for (std::size_t i = 0; i < N; ++i) sum += a[i];
+        CHECK(reduce_add(va) == doctest::Approx(sum));
+        T mx = a[0];
+        for (std::size_t i = 1; i < N; ++i) mx = std::max(mx, a[i]);
+        CHECK(reduce_max(va) == mx);
+        CHECK(any(va > V(T(0))) == (mx > T(0)));
+        CHECK(!all(va > V(T(0))));
+
+        // Exponent manipulation, the base of the math functions.
+        alignas(64) T k[N], x[N];
+        for (std::size_t i = 0; i < N; ++i) k[i] = static_cast<T>(static_cast<int>(i) * 7 - 20);
+        pow2i(V::load_aligned(k)).store_aligned(out);
+        for (std::size_t i = 0; i < N; ++i) CHECK(out[i] == std::ldexp(T(1), static_cast<int>(k[i])));
+        for (std::size_t i = 0; i < N; ++i) x[i] = std::ldexp(T(1) + static_cast<T>(i) / T(N), static_cast<int>(i) * 5 - 30);
+        V m, e;
+        split_exponent(V::load_aligned(x), m, e);
+        for (std::size_t i = 0; i < N; ++i) {
+            S ms, es;
+            split_exponent(S{x[i]}, ms, es);
+            CHECK(m[i] == ms.v);
+            CHECK(e[i] == es.v);
+            CHECK(std::ldexp(m[i], static_cast<int>(e[i])) == x[i]);
+            CHECK(m[i] >= T(1));
+            CHECK(m[i] < T(2));
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("SIMD wrapper lanes equal the scalar path", T, float, double) {
+    check_width<T, 1>();
+    check_width<T, 2>();
+    check_width<T, 4>();
+    check_width<T, 8>();
+    check_width<T, 16>();
+    CHECK(native_width<T> * sizeof(T) >= 16);  // x86-64 always has SSE2
+}
+
+TEST_CASE("register width chosen per layer width") {
+    constexpr std::size_t n = native_width<float>;
+    static_assert(width_for<float>(1) == 1);
+    static_assert(width_for<float>(3) == 4);
+    static_assert(width_for<float>(1000) == n);
+    static_assert(width_for<float>(1000, 1) == 1);  // the scalar path
+    static_assert(width_for<double>(2) == 2);
+    CHECK(width_for<float>(8) == (n >= 8 ? 8 : n));
+}
+
+TEST_CASE("scalar path works in constant evaluation") {
+    constexpr auto r = fma(vec<double, 1>{2.0}, vec<double, 1>{3.0}, vec<double, 1>{1.0});
+    static_assert(r.v == 7.0);
+    static_assert(pow2i(vec<float, 1>{-3.f}).v == 0.125f);
+    static_assert(sqrt(vec<double, 1>{2.0}).v * sqrt(vec<double, 1>{2.0}).v - 2.0 < 1e-15);
+    CHECK(r.v == 7.0);
+}
