@@ -15,7 +15,7 @@
 // Storage: all parameters, gradients and Adam moments live in four flat 64-byte-aligned buffers
 // (each Linear's W then b, every segment padded to 16 floats = 64 bytes) and are viewed through
 // fixed-size aligned Eigen::Maps, so each product has static shapes and the optimizer is one
-// vectorized Eigen array expression over the whole buffer.
+// fused pass of vectorized Eigen array expressions over the whole buffer.
 //
 // Variants: template knobs in `config` (see "Variant knobs" below), measured cell by cell in
 // eigen_only_bench; `default_config` records which one won each cell, and `mlp` uses it.
@@ -30,11 +30,12 @@
 #include <type_traits>
 #include <utility>
 
-// Entry points are "flattened": GCC/Clang inline every (non-noinline) call in them. Without it
-// g++ 12 keeps Eigen's generic_fast_tanh_float<Packet16f> out of line and calls it once per
-// packet (37% of the S fwd32 time in a profile); with it the tanh polynomial is interleaved with
-// the products. Eigen's GEMV/GEMM kernels are EIGEN_DONT_INLINE and stay calls.
-// Define EIGEN_BASELINE_NO_FLATTEN to measure without.
+// Entry points are "flattened": GCC/Clang inline every (non-noinline) call in them, so Eigen's
+// out-of-line helpers such as generic_fast_tanh_float<Packet16f> (called once per 16 floats
+// otherwise: 37 % of the S fwd32 time in a profile) are interleaved with the products. g++ still
+// honours its per-unit inline growth budget, which a benchmark TU full of networks exhausts; the
+// benchmark build raises it (see bench/CMakeLists.txt). Eigen's GEMV/GEMM kernels are
+// EIGEN_DONT_INLINE and stay calls. Define EIGEN_BASELINE_NO_FLATTEN to measure without.
 #if !defined(EIGEN_BASELINE_NO_FLATTEN) && (defined(__GNUC__) || defined(__clang__))
 #define EIGEN_BASELINE_FLATTEN __attribute__((flatten))
 #else
@@ -167,9 +168,9 @@ struct config {
 template <int... N>
 struct default_config {
   static constexpr int max_width = [] {
-    int m = 0;
-    for (int n : {N...}) m = n > m ? n : m;
-    return m;
+    int widest = 0;
+    for (int n : {N...}) widest = n > widest ? n : widest;
+    return widest;
   }();
   static constexpr product fwd1 = max_width <= 64 ? product::lazy_split : product::eigen;
   static constexpr product fwd32 = max_width <= 16 ? product::lazy : product::eigen;

@@ -6,13 +6,14 @@
 //                     train32 the same on a batch of 32 (time per step)
 // Nets: T 2-8-1 tanh, S 8-16-16-1 tanh, M 16-64-64-4 relu, W 64-128-128-16 relu.
 // Benchmark names: <cell>/<net>/<variant>; variant "tuned" is eigen_baseline::mlp (the per-cell
-// winners the ctnn comparison uses), the others are the candidates it was chosen from.
+// winners the ctnn comparison uses), the others are the candidates it was chosen from (knobs in
+// eigen_mlp.hpp); adam/<net>/<variant> times the optimizer step alone; peak/* is the fp32 FMA peak.
 //
 // Before any timing the program checks every instantiated variant against a scalar double
 // reference (naive_mlp.hpp): forward, loss, gradients and three Adam steps, normwise relative
-// error <= 1e-5, and exits with status 1 if any check fails. Extra flags (before Google
-// Benchmark's own): --ftz=0|1 (default 1: flush-to-zero + denormals-are-zero, see README),
-// --check_only.
+// error <= 1e-5, and exits with status 1 if any check fails.
+// Own flags (any position): --check_only (checks, no timing), --tuned_only (only the tuned
+// variant and the peak), --ftz=0|1 (default 1: flush-to-zero + denormals-are-zero; see README).
 //
 // Typical run:
 //   eigen_only_bench --benchmark_repetitions=10 --benchmark_report_aggregates_only=true \
@@ -33,21 +34,18 @@ bool eigen_only_bench_register_M(bool variants);
 bool eigen_only_bench_register_W(bool variants);
 
 int main(int argc, char** argv) {
-  bool ftz = true, check_only = false, variants = true;
-  // Strip our own flags before Google Benchmark parses the rest.
-  int out = 1;
+  bool check_only = false, variants = true;
+  int out = 1;  // strip our own flags; bench_common::initialize takes --ftz and Google Benchmark's
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--ftz=0") == 0) ftz = false;
-    else if (std::strcmp(argv[i], "--ftz=1") == 0) ftz = true;
-    else if (std::strcmp(argv[i], "--check_only") == 0) check_only = true;
-    else if (std::strcmp(argv[i], "--tuned_only") == 0) variants = false;
-    else argv[out++] = argv[i];
+    if (std::strcmp(argv[i], "--check_only") == 0)
+      check_only = true;
+    else if (std::strcmp(argv[i], "--tuned_only") == 0)
+      variants = false;
+    else
+      argv[out++] = argv[i];
   }
   argc = out;
-  bench_common::set_ftz_daz(ftz);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  bench_common::report_machine();
+  if (!bench_common::initialize(argc, argv)) return 1;
 
   std::printf("== self-check vs scalar double reference (normwise relative errors, tolerance 1e-5) ==\n");
   bool ok = eigen_only_bench_register_T(variants);

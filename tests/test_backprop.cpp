@@ -194,6 +194,46 @@ TEST_CASE_TEMPLATE("gradients accumulate, and a batch's gradient is the mean of 
     for (T v : once.parameter_block()) CHECK(v == T(0));
 }
 
+TEST_CASE("a batch larger than backprop's chunk of 32 samples gives the batch mean") {
+    using Net = network<double, input<3>, dense<13>, tanh, dense<2>>;
+    Net net{};
+    ctnn::init::torch_default(net, 2);
+    tensor<double, 70, 3> x;
+    tensor<double, 70, 2> y;
+    ctnn::rng r{1};
+    for (auto& v : x) v = r.normal<double>();
+    for (auto& v : y) v = r.normal<double>();
+    typename Net::gradients batch{}, singles{};
+    tensor<double, 70, 3> dx;
+    const double loss = ctnn::backprop(net, loss::mse{}, x, y, batch, dx);
+    double mean = 0;
+    for (std::size_t s = 0; s < 70; ++s) {
+        tensor<double, 3> xs{x(s, 0), x(s, 1), x(s, 2)}, dxs;
+        const tensor<double, 2> ys{y(s, 0), y(s, 1)};
+        mean += ctnn::backprop(net, loss::mse{}, xs, ys, singles, dxs) / 70;
+        for (std::size_t i = 0; i < 3; ++i) CHECK(dx(s, i) == doctest::Approx(dxs[i] / 70));
+    }
+    CHECK(loss == doctest::Approx(mean));
+    const auto a = batch.parameter_block(), b = singles.parameter_block();
+    for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == doctest::Approx(b[i] / 70));
+}
+
+TEST_CASE("padding stays zero: Adam with eps = 0 (0 / 0 on padding) still trains") {
+    // dense<3> rows are padded to 4 lanes; PyTorch trains this net normally with eps = 0.
+    using Net = network<float, input<2>, dense<3>, tanh, dense<3>, tanh, dense<1>>;
+    static_assert(Net::padding_range_count > 0);
+    Net net{};
+    ctnn::init::xavier_uniform(net, 3);
+    ctnn::trainer<Net, loss::mse, ctnn::optim::adam> tr{net, {.lr = 1e-2, .eps = 0}};
+    const tensor<float, 4, 2> x{0, 0, 0, 1, 1, 0, 1, 1};
+    const tensor<float, 4, 1> y{0, 1, 1, 0};
+    float loss = 0;
+    for (int s = 0; s < 20; ++s) loss = tr.step(x, y);
+    CHECK(std::isfinite(loss));
+    for (const auto& range : Net::padding_ranges)
+        for (std::size_t i = range[0]; i < range[1]; ++i) CHECK(net.parameter_block()[i] == 0.0f);
+}
+
 TEST_CASE("chaining: the input gradient of one network drives backward through the one before it") {
     using first = network<double, input<3>, dense<8>, tanh>;
     using second = network<double, input<8>, dense<5>, sigmoid, dense<2>>;

@@ -42,6 +42,28 @@ static_assert(math::tanh(0.5) > 0.46211715726000 && math::tanh(0.5) < 0.46211715
 static_assert(math::erf(1.0f) > 0.8427007f && math::erf(1.0f) < 0.8427009f);
 static_assert(math::log1p(-0.5) > -0.69314718055995 && math::log1p(-0.5) < -0.69314718055994);
 
+// Every function at every kind of input in constant evaluation: g++ rejects an overflow or a NaN
+// made from finite operands there, so this compiles only if none happens.
+template <class T>
+constexpr bool constant_evaluable_everywhere() {
+    using L = std::numeric_limits<T>;
+    const T xs[] = {T(0), -T(0), L::infinity(), -L::infinity(), L::quiet_NaN(), L::max(), -L::max(), L::min(),
+                    -L::min(), L::denorm_min(), -L::denorm_min(), T(1e30), T(-1e30), T(1000), T(-1000), T(88.8),
+                    T(-103.9), T(-1), T(-2), T(0.3), T(0.9), T(5), T(7)};
+    bool ok = true;
+    for (const T x : xs) {
+        const T y[] = {math::exp(x), math::expm1(x), math::log(x),     math::log1p(x),
+                       math::tanh(x), math::sigmoid(x), math::softplus_core(x), math::erf(x)};
+        for (int i = 0; i < 8; ++i) {  // NaN exactly where due: a NaN input, log(x < 0), log1p(x < -1)
+            const bool nan_due = x != x || (i == 2 && x < T(0)) || (i == 3 && x < T(-1));
+            ok = ok && ((y[i] != y[i]) == nan_due);
+        }
+    }
+    return ok;
+}
+static_assert(constant_evaluable_everywhere<float>());
+static_assert(constant_evaluable_everywhere<double>());
+
 // ---------------------------------------------------------------------------------------------
 // helpers
 
@@ -212,9 +234,10 @@ std::vector<T> specials() {
 // ---------------------------------------------------------------------------------------------
 
 TEST_CASE_TEMPLATE("math: error against the standard library, in ulps", T, float, double) {
-    // Measured maxima (exhaustive for float, 10^7 points for double) are 1.5 ulp or less with FMA;
-    // the bounds leave room for targets without FMA.
-    const double bound = std::is_same_v<T, float> ? 2.0 : 4.0;
+    // The maxima measured over every float and over 10^7 doubles are 1.81 ulp or less, with and
+    // without FMA (see math.hpp); ctnn's targets are 2 ulp for float and 4 for double, and both are
+    // held to 2 here to catch regressions.
+    const double bound = 2.0;
     constexpr std::size_t W = simd::native_width<T>;
     for (const fn f : all_fns) {
         const std::string fname = name(f);
@@ -386,11 +409,10 @@ void check_lanes_equal_scalar() {
         for (const fn f : all_fns) {
             const std::string fname = name(f);
         CAPTURE(fname);
-            std::vector<T> xs = concat<T>({specials<T>(), sweep<T>(f)});
-            // thin the sweep to keep the test quick: every 7th point plus all specials
-            std::vector<T> in;
-            for (std::size_t i = 0; i < xs.size(); ++i)
-                if (i < specials<T>().size() || i % 7 == 0) in.push_back(xs[i]);
+            // all specials, and every 7th point of the sweep to keep the test quick
+            std::vector<T> in = specials<T>();
+            const std::vector<T> xs = sweep<T>(f);
+            for (std::size_t i = 0; i < xs.size(); i += 7) in.push_back(xs[i]);
             while (in.size() % N) in.push_back(T(1));
             std::size_t mismatches = 0;
             double worst = 0;

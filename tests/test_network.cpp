@@ -219,6 +219,7 @@ TEST_CASE_TEMPLATE("parameters read and write in PyTorch's [out][in] layout", T,
         net.template layer<5>().weight(o, 0) = value(5, o, 0);
         net.template layer<5>().bias(o) = value(5, o, 99);
     }
+    (void)net.template layer<1>();  // an activation: a view with no parameters
     // ... and comes back, through the const accessors and through the state_dict view.
     const Net& cnet = net;
     CHECK(cnet.template layer<0>().weight(32, 12) == value(0, 32, 12));

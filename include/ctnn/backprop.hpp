@@ -9,8 +9,8 @@
 //
 // Training behaviour (the layers' training forward), PyTorch's semantics: the loss is reduced by
 // 'mean', so a batch's gradients are the mean over its samples. Gradients accumulate like
-// PyTorch's .grad: call g.zero() between steps. Never allocates, throws or locks: the activations
-// live on the stack (about B x the sum of the layer widths) for the duration of the call.
+// PyTorch's .grad: call g.zero() between steps. Never allocates, throws or locks: batches run in
+// chunks of 32 samples whose activations live on the stack for the duration of the call.
 #include <ctnn/core/tensor.hpp>
 #include <ctnn/loss/loss.hpp>
 #include <ctnn/network.hpp>
@@ -58,85 +58,136 @@ constexpr bool check_output_like() {
                   "ctnn: the target's scalar type differs from the network's (float vs double)");
     static_assert(Y::rank == X::rank, "ctnn: the target must be a sample when the input is a sample, a batch when it is a batch");
     static_assert(Y::shape[Y::rank - 1] == Net::output_size,
-                  "ctnn: the target's width differs from the network's output width");
-    static_assert(batch_dim<Y> == batch_dim<X>, "ctnn: the target's batch size differs from the input's");
+                  "ctnn: the target's (or upstream gradient's) width differs from the network's output width");
+    static_assert(batch_dim<Y> == batch_dim<X>, "ctnn: the target's (or upstream gradient's) batch size differs from the input's");
     return std::is_same_v<typename Y::value_type, T> && Y::rank == X::rank &&
            Y::shape[Y::rank - 1] == Net::output_size && batch_dim<Y> == batch_dim<X>;
 }
 
+// Samples per pass of backprop: batches are processed in chunks of this many samples, so the
+// activations on the stack stay bounded whatever the batch size; the gradients of the chunks add
+// up to the batch's (each chunk's mean is weighted by its share of the batch).
+inline constexpr std::size_t backprop_chunk = 32;
+
 // The shared body: forward in training mode, then either a loss gives dL/dy or the caller does.
-template <class Net, class Loss, class X, class Y, class DX>
-typename Net::value_type run_backprop(Net& net, const X& x, const Y& y, typename Net::gradients& g,
-                                      DX* dx) noexcept {
+template <std::size_t C, std::size_t B, class Net, class Loss>
+typename Net::value_type backprop_chunk_at(Net& net, const typename Net::value_type* x,
+                                           const typename Net::value_type* y, typename Net::gradients& g,
+                                           typename Net::value_type* dx) noexcept {
     using T = typename Net::value_type;
     using seq = typename Net::sequence_type;
-    constexpr std::size_t B = batch_of<Net, X>::size;
     constexpr std::size_t In = Net::input_size, Out = Net::output_size;
     constexpr std::size_t out_stride = padded<T, seq::lanes>(Out), in_stride = padded<T, seq::lanes>(In);
 
-    alignas(64) T acts[seq::template activation_size<B> + 1];
-    alignas(64) T dy[B * out_stride];
+    alignas(64) T acts[seq::template activation_size<C> + 1];
+    alignas(64) T dy[C * out_stride];
     // The training forward may update the network's buffers (batch norm's running statistics),
     // as a PyTorch module in train() mode does; hence the network is taken by reference.
     T* buffers = net.buffer_data();
-    seq::template forward_train<B, In>(net.parameter_block().data(), buffers, x.data(), acts);
-    const T* out = acts + seq::template activation_offsets<B>[seq::count - 1];
+    seq::template forward_train<C, In>(net.parameter_block().data(), buffers, x, acts);
+    const T* out = acts + seq::template activation_offsets<C>[seq::count - 1];
 
     T loss = T(0);
     if constexpr (std::is_void_v<Loss>) {  // y is dL/d(output)
-        for (std::size_t s = 0; s < B; ++s) {
-            std::memcpy(dy + s * out_stride, y.data() + s * Out, Out * sizeof(T));
+        for (std::size_t s = 0; s < C; ++s) {
+            std::memcpy(dy + s * out_stride, y + s * Out, Out * sizeof(T));
             for (std::size_t o = Out; o < out_stride; ++o) dy[s * out_stride + o] = T(0);
         }
     } else {
-        loss = Loss::template evaluate<T, B, Out>(out, out_stride, y.data(), dy, out_stride);
+        loss = Loss::template evaluate<T, C, Out>(out, out_stride, y, dy, out_stride);
+        if constexpr (C != B) {  // the chunk's mean, weighted by its share of the batch
+            const T share = static_cast<T>(C) / static_cast<T>(B);
+            loss *= share;
+            for (std::size_t k = 0; k < C * out_stride; ++k) dy[k] *= share;
+        }
     }
 
-    if constexpr (std::is_void_v<DX>) {
-        seq::template backward<B, In, false>(net.parameter_block().data(), buffers, x.data(), acts, dy, nullptr,
+    if (dx == nullptr) {
+        seq::template backward<C, In, false>(net.parameter_block().data(), buffers, x, acts, dy, nullptr,
                                              g.parameter_block().data());
     } else {
-        alignas(64) T dxp[B * in_stride];
-        seq::template backward<B, In, true>(net.parameter_block().data(), buffers, x.data(), acts, dy, dxp,
+        alignas(64) T dxp[C * in_stride];
+        seq::template backward<C, In, true>(net.parameter_block().data(), buffers, x, acts, dy, dxp,
                                             g.parameter_block().data());
-        for (std::size_t s = 0; s < B; ++s) std::memcpy(dx->data() + s * In, dxp + s * in_stride, In * sizeof(T));
+        for (std::size_t s = 0; s < C; ++s) std::memcpy(dx + s * In, dxp + s * in_stride, In * sizeof(T));
     }
+    return loss;
+}
+
+template <class Net, class Loss, class X, class Y>
+typename Net::value_type run_backprop(Net& net, const X& x, const Y& y, typename Net::gradients& g,
+                                      typename Net::value_type* dx) noexcept {
+    using T = typename Net::value_type;
+    constexpr std::size_t B = batch_of<Net, X>::size, In = Net::input_size, Out = Net::output_size;
+    constexpr std::size_t C = B < backprop_chunk ? B : backprop_chunk, full = B / C;
+    T loss = T(0);
+    for (std::size_t k = 0; k < full; ++k)
+        loss += backprop_chunk_at<C, B, Net, Loss>(net, x.data() + k * C * In, y.data() + k * C * Out, g,
+                                                   dx ? dx + k * C * In : nullptr);
+    if constexpr (B % C != 0)
+        loss += backprop_chunk_at<B % C, B, Net, Loss>(net, x.data() + full * C * In, y.data() + full * C * Out, g,
+                                                       dx ? dx + full * C * In : nullptr);
     return loss;
 }
 
 }  // namespace detail
 
+namespace detail {
+// The checks at the boundary the user called, so the first error is a ctnn: message.
+template <class Net, class G>
+constexpr bool check_training_args() {
+    static_assert(!std::is_const_v<Net>,
+                  "ctnn: backprop and backward need a non-const network (training may update its buffers)");
+    static_assert(std::is_same_v<G, typename std::remove_const_t<Net>::gradients>,
+                  "ctnn: the gradients must be the network's own type, Net::gradients");
+    return !std::is_const_v<Net> && std::is_same_v<G, typename std::remove_const_t<Net>::gradients>;
+}
+template <class Loss>
+constexpr bool check_loss() {
+    static_assert(loss::loss_function<Loss>, "ctnn: the loss must be a ctnn loss, such as ctnn::loss::mse{}");
+    return loss::loss_function<Loss>;
+}
+template <class X, class DX>
+constexpr bool check_dx() {
+    static_assert(std::is_same_v<DX, X>, "ctnn: the input gradient dx must have the input's type (shape and scalar)");
+    return std::is_same_v<DX, X>;
+}
+}  // namespace detail
+
 // Loss of net on (x, y), and dL/dtheta accumulated into g.
-template <class Net, class Loss, class X, class Y>
-typename Net::value_type backprop(Net& net, const Loss&, const X& x, const Y& y,
-                                  typename Net::gradients& g) noexcept {
-    if constexpr (detail::check_input<Net, X>() && detail::check_output_like<Net, X, Y>())
-        return detail::run_backprop<Net, Loss, X, Y, void>(net, x, y, g, nullptr);
+template <class Net, class Loss, class X, class Y, class G>
+typename Net::value_type backprop(Net& net, const Loss&, const X& x, const Y& y, G& g) noexcept {
+    if constexpr (detail::check_training_args<Net, G>() && detail::check_loss<Loss>() &&
+                  detail::check_input<Net, X>() && detail::check_output_like<Net, X, Y>())
+        return detail::run_backprop<Net, Loss, X, Y>(net, x, y, g, nullptr);
     else
         return typename Net::value_type(0);
 }
 
 // The same, and dL/dx written into dx (the input's shape): what chaining networks needs.
-template <class Net, class Loss, class X, class Y>
-typename Net::value_type backprop(Net& net, const Loss&, const X& x, const Y& y, typename Net::gradients& g,
-                                  X& dx) noexcept {
-    if constexpr (detail::check_input<Net, X>() && detail::check_output_like<Net, X, Y>())
-        return detail::run_backprop<Net, Loss, X, Y, X>(net, x, y, g, &dx);
+template <class Net, class Loss, class X, class Y, class G, class DX>
+typename Net::value_type backprop(Net& net, const Loss&, const X& x, const Y& y, G& g, DX& dx) noexcept {
+    if constexpr (detail::check_training_args<Net, G>() && detail::check_loss<Loss>() &&
+                  detail::check_input<Net, X>() && detail::check_output_like<Net, X, Y>() &&
+                  detail::check_dx<X, DX>())
+        return detail::run_backprop<Net, Loss, X, Y>(net, x, y, g, dx.data());
     else
         return typename Net::value_type(0);
 }
 
 // Backward from an upstream gradient dy = dL/d(output) (the output's shape): g += dL/dtheta, and
 // dx = dL/dx when given. For the first network of a chain, dy is the second network's dx.
-template <class Net, class X, class Y>
-void backward(Net& net, const X& x, const Y& dy, typename Net::gradients& g) noexcept {
-    if constexpr (detail::check_input<Net, X>() && detail::check_output_like<Net, X, Y>())
-        detail::run_backprop<Net, void, X, Y, void>(net, x, dy, g, nullptr);
+template <class Net, class X, class Y, class G>
+void backward(Net& net, const X& x, const Y& dy, G& g) noexcept {
+    if constexpr (detail::check_training_args<Net, G>() && detail::check_input<Net, X>() &&
+                  detail::check_output_like<Net, X, Y>())
+        detail::run_backprop<Net, void, X, Y>(net, x, dy, g, nullptr);
 }
-template <class Net, class X, class Y>
-void backward(Net& net, const X& x, const Y& dy, typename Net::gradients& g, X& dx) noexcept {
-    if constexpr (detail::check_input<Net, X>() && detail::check_output_like<Net, X, Y>())
-        detail::run_backprop<Net, void, X, Y, X>(net, x, dy, g, &dx);
+template <class Net, class X, class Y, class G, class DX>
+void backward(Net& net, const X& x, const Y& dy, G& g, DX& dx) noexcept {
+    if constexpr (detail::check_training_args<Net, G>() && detail::check_input<Net, X>() &&
+                  detail::check_output_like<Net, X, Y>() && detail::check_dx<X, DX>())
+        detail::run_backprop<Net, void, X, Y>(net, x, dy, g, dx.data());
 }
 
 }  // namespace ctnn

@@ -6,6 +6,7 @@
 #include <ctnn/layers/layer.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <span>
 
@@ -22,6 +23,38 @@ struct invalid_layer_view {
     T& weight(std::size_t, std::size_t) const noexcept { return dummy(); }
     T& bias(std::size_t) const noexcept { return dummy(); }
 };
+
+// The padding of a sequence's parameter block: the gaps between the runs of elements that hold a
+// parameter. Runs come from the tensors' strides (a dense weight stored [in][P] is one run of out
+// elements per input), so this is cheap to evaluate at compile time even for large layers.
+// Calls gap(begin, end) for each gap, in order.
+template <class Seq, class Gap>
+constexpr void for_each_padding_gap(Gap&& gap) {
+    using T = typename Seq::value_type;
+    constexpr std::size_t n = Seq::param_size;
+    std::array<T, n == 0 ? 1 : n> block{};
+    std::size_t covered = 0;  // end of the parameters seen so far (runs arrive in ascending order)
+    auto run = [&](std::size_t begin, std::size_t end) {
+        if (begin > covered) gap(covered, begin);
+        covered = end > covered ? end : covered;
+    };
+    Seq::for_each_tensor(block.data(), [&](const layer_path&, const auto& t) {
+        const std::size_t base = static_cast<std::size_t>(t.base - block.data());
+        const std::size_t rows = t.shape[0], cols = t.rank == 2 ? t.shape[1] : 1;
+        if (t.rank == 1 || t.row_stride == 1) {  // columns are contiguous runs of rows elements
+            for (std::size_t c = 0; c < cols; ++c) run(base + c * t.col_stride, base + c * t.col_stride + rows);
+        } else if (t.col_stride == 1) {  // rows are contiguous runs of cols elements
+            for (std::size_t r = 0; r < rows; ++r) run(base + r * t.row_stride, base + r * t.row_stride + cols);
+        } else {
+            for (std::size_t r = 0; r < rows; ++r)
+                for (std::size_t c = 0; c < cols; ++c) {
+                    const std::size_t at = base + r * t.row_stride + c * t.col_stride;
+                    run(at, at + 1);
+                }
+        }
+    });
+    if (covered < n) gap(covered, n);
+}
 
 template <class Seq>
 class parameter_store {
@@ -71,6 +104,24 @@ public:
     }
 
     constexpr void zero() noexcept { std::fill(values_, values_ + block_size, value_type(0)); }
+
+    // The padding of the block (elements that hold no parameter) as [begin, end) ranges. Padding
+    // must stay zero: kernels read whole registers. Optimizer updates keep it zero except in
+    // degenerate settings (eps = 0 gives 0 / 0 there), so the trainer re-zeroes it after each step.
+    static constexpr std::size_t padding_range_count = [] {
+        std::size_t count = 0;
+        for_each_padding_gap<Seq>([&](std::size_t, std::size_t) { ++count; });
+        return count;
+    }();
+    static constexpr auto padding_ranges = [] {
+        std::array<std::array<std::size_t, 2>, padding_range_count> r{};
+        std::size_t k = 0;
+        for_each_padding_gap<Seq>([&](std::size_t b, std::size_t e) { r[k++] = {b, e}; });
+        return r;
+    }();
+    constexpr void zero_padding() noexcept {
+        for (const auto& r : padding_ranges) std::fill(values_ + r[0], values_ + r[1], value_type(0));
+    }
 
     friend constexpr bool operator==(const parameter_store& a, const parameter_store& b) noexcept {
         return std::equal(a.values_, a.values_ + block_size, b.values_);

@@ -114,7 +114,9 @@ struct vec<T, 1> {
 // Multiply-add, a * b + c: fused (one rounding) where the target has FMA instructions, a multiply
 // then an add where it has not (baseline x86-64), in the scalar and the SIMD path alike, so that
 // the two paths agree bit for bit on every target. Constant evaluation multiplies then adds.
-#if defined(__FMA__) || defined(__AVX512F__)
+// (AVX-512F fuses its 512-bit registers even without -mfma; the scalar, 128- and 256-bit forms
+// need FMA3.)
+#if defined(__FMA__)
 inline constexpr bool has_fma = true;
 #else
 inline constexpr bool has_fma = false;
@@ -236,7 +238,7 @@ struct vec {
 template <class T, std::size_t N>
 inline vec<T, N> fma(vec<T, N> a, vec<T, N> b, vec<T, N> c) noexcept {
     constexpr std::size_t bytes = N * sizeof(T);
-    constexpr bool f32 = std::is_same_v<T, float>;
+    [[maybe_unused]] constexpr bool f32 = std::is_same_v<T, float>;
 #if defined(__AVX512F__)
     if constexpr (bytes == 64) {
         if constexpr (f32) return {_mm512_fmadd_ps(a.v, b.v, c.v)}; else return {_mm512_fmadd_pd(a.v, b.v, c.v)};
@@ -250,8 +252,7 @@ inline vec<T, N> fma(vec<T, N> a, vec<T, N> b, vec<T, N> c) noexcept {
     } else
 #endif
     {
-        static_assert(!has_fma || bytes == 0, "ctnn internal: no fused multiply-add for this register");
-        return {a.v * b.v + c.v};
+        return {a.v * b.v + c.v};  // no FMA3 for this register: the scalar path does the same
     }
 }
 template <class T, std::size_t N>
@@ -275,16 +276,31 @@ inline vec<T, N> sqrt(vec<T, N> a) noexcept {
 #endif
         return {xsimd::sqrt(a.v)};
 }
-// Horizontal sum as a pairwise tree (lanes i and i + N/2, then i + N/4, ...). Written out rather
-// than xsimd::hadd, whose AVX-512 version trips g++ 12's uninitialized-value warning in the
-// intrinsics headers.
+// Horizontal sum as a pairwise tree (lanes i and i + N/2, then i + N/4, ...), halving the
+// register with GCC's vector extensions: xsimd's AVX-512 hadd trips g++ 12's uninitialized-value
+// warning in the intrinsics headers.
 template <class T, std::size_t N>
 inline T reduce_add(vec<T, N> a) noexcept {
-    alignas(64) T t[N];
-    a.v.store_aligned(t);
-    for (std::size_t h = N / 2; h > 0; h /= 2)
-        for (std::size_t i = 0; i < h; ++i) t[i] += t[i + h];
-    return t[0];
+    typedef T whole __attribute__((vector_size(N * sizeof(T))));
+    whole w = (whole)(typename vec<T, N>::batch_type::register_type)(a.v);
+    if constexpr (N == 2) {
+        return w[0] + w[1];
+    } else {
+        typedef T half __attribute__((vector_size(N / 2 * sizeof(T))));
+        half lo, hi;
+        __builtin_memcpy(&lo, &w, sizeof(half));
+        __builtin_memcpy(&hi, reinterpret_cast<const char*>(&w) + sizeof(half), sizeof(half));
+        const half s = lo + hi;
+        T out = 0;
+        if constexpr (N / 2 == 1) {
+            out = s[0];
+        } else if constexpr (has_width<T, N / 2>) {
+            out = reduce_add(vec<T, N / 2>{typename vec<T, N / 2>::batch_type((typename vec<T, N / 2>::batch_type::register_type)s)});
+        } else {
+            for (std::size_t i = 0; i < N / 2; ++i) out += s[i];
+        }
+        return out;
+    }
 }
 template <class T, std::size_t N>
 inline T reduce_max(vec<T, N> a) noexcept {

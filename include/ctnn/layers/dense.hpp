@@ -109,6 +109,7 @@ struct dense_layer {
             for (std::size_t s = 0; s < B; ++s)
                 for (std::size_t i = 0; i < In; ++i) {
                     vec acc(T(0));
+#pragma GCC unroll 16
                     for (std::size_t v = 0; v < vectors; ++v)
                         acc = fma(vec::load_aligned(p + i * row + v * lanes), vec::load(dz + s * YS + v * lanes), acc);
                     dx[s * DXS + i] = simd::reduce_add(acc);
@@ -154,21 +155,29 @@ private:
     // S samples x V registers of outputs starting at register V0, accumulated over all inputs.
     template <class Epilogue, std::size_t S, std::size_t XS, std::size_t YS, std::size_t V0, std::size_t V>
     static constexpr void block(const T* p, const T* x, T* y) noexcept {
+        // The pragmas keep acc and wv in registers at -O2 too (g++ 12 unrolls these only at -O3).
         vec acc[S][V];
+#pragma GCC unroll 32
         for (std::size_t v = 0; v < V; ++v) {
             const vec b0 = Bias ? vec::load_aligned(p + weight_size + (V0 + v) * lanes) : vec(T(0));
+#pragma GCC unroll 32
             for (std::size_t s = 0; s < S; ++s) acc[s][v] = b0;
         }
         for (std::size_t i = 0; i < In; ++i) {
             const T* w = p + i * row + V0 * lanes;
             vec wv[V];
+#pragma GCC unroll 32
             for (std::size_t v = 0; v < V; ++v) wv[v] = vec::load_aligned(w + v * lanes);
+#pragma GCC unroll 32
             for (std::size_t s = 0; s < S; ++s) {
                 const vec xs(x[s * XS + i]);
+#pragma GCC unroll 32
                 for (std::size_t v = 0; v < V; ++v) acc[s][v] = fma(wv[v], xs, acc[s][v]);
             }
         }
+#pragma GCC unroll 32
         for (std::size_t s = 0; s < S; ++s)
+#pragma GCC unroll 32
             for (std::size_t v = 0; v < V; ++v) Epilogue::apply(acc[s][v]).store(y + s * YS + (V0 + v) * lanes);
     }
 };

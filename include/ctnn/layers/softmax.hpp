@@ -65,7 +65,9 @@ struct softmax_layer {
         for (std::size_t s = 0; s < B; ++s) forward(p, b, x + s * XS, y + s * YS);
     }
     template <class P>
-    struct view {};
+    struct view {  // no parameters
+        P* p;
+    };
 };
 
 }  // namespace detail

@@ -8,8 +8,8 @@
 //   cosine_annealing_lr{t_max, eta_min = 0}    eta_min + (base - eta_min)(1 + cos(pi epoch / t_max)) / 2
 //   linear_warmup{start_factor = 1/3, end_factor = 1, total_iters = 5}   PyTorch's LinearLR:
 //                                              base (start + (end - start) min(epoch, total) / total)
-// Apply one with ctnn::optim::set_lr(trainer.optimizer(), schedule.lr(base, epoch)) or simply
-// trainer.optimizer().lr = schedule.lr(base, epoch).
+// Apply one with trainer.optimizer().lr = schedule.lr(base, epoch). (step_size and t_max must be
+// at least 1, total_iters too.)
 #include <algorithm>
 #include <array>
 #include <cmath>

@@ -25,6 +25,11 @@ struct trainer_options {
 
 template <class Net, class Loss, class Optimizer>
 class trainer {
+    static_assert(loss::loss_function<Loss>,
+                  "ctnn: trainer<Net, Loss, Optimizer>: Loss must be a ctnn loss, such as ctnn::loss::mse");
+    static_assert(requires { typename Optimizer::template state<float, 1>; },
+                  "ctnn: trainer<Net, Loss, Optimizer>: Optimizer must be a ctnn optimizer, such as ctnn::optim::adam");
+
 public:
     using network_type = Net;
     using value_type = typename Net::value_type;
@@ -44,6 +49,7 @@ public:
         if (options_.clip_grad_norm > 0) clip_grad_norm(grads_, options_.clip_grad_norm);
         ++steps_;
         optimizer_.update(net_->parameter_block().data(), grads_.parameter_block().data(), state_, steps_);
+        net_->zero_padding();
         return loss;
     }
 
