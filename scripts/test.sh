@@ -2,7 +2,7 @@
 # ctnn's test command (the README's, and what .ci/run calls). Installs what it needs, then builds
 # and runs the tests three ways:
 #   native    -O3 -march=native: the widest SIMD of this machine (AVX-512 here)
-#   baseline  -O3 for baseline x86-64 (SSE2 only): the narrowest SIMD a user may have
+#   baseline  -O2 for baseline x86-64 (SSE2 only): the narrowest SIMD a user may have
 #   sanitize  -O1 with AddressSanitizer and UndefinedBehaviorSanitizer
 # and builds the examples and the benchmarks (the benchmarks are run by scripts/bench.sh).
 set -euo pipefail
@@ -21,7 +21,7 @@ cmake --build build/native -j "$jobs"
 ctest --test-dir build/native -j "$jobs" --output-on-failure
 
 echo "== baseline x86-64 (SSE2) =="
-configure build/baseline -DCTNN_NATIVE=OFF -DCTNN_BUILD_EXAMPLES=OFF
+configure build/baseline -DCTNN_NATIVE=OFF -DCTNN_BUILD_EXAMPLES=OFF -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG"
 cmake --build build/baseline -j "$jobs" --target ctnn_tests ctnn_noalloc_tests
 ctest --test-dir build/baseline -j "$jobs" --output-on-failure -R '^test_'
 

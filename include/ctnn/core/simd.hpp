@@ -237,7 +237,7 @@ struct vec {
 // the instructions directly.
 template <class T, std::size_t N>
 inline vec<T, N> fma(vec<T, N> a, vec<T, N> b, vec<T, N> c) noexcept {
-    constexpr std::size_t bytes = N * sizeof(T);
+    [[maybe_unused]] constexpr std::size_t bytes = N * sizeof(T);
     [[maybe_unused]] constexpr bool f32 = std::is_same_v<T, float>;
 #if defined(__AVX512F__)
     if constexpr (bytes == 64) {
