@@ -223,12 +223,9 @@ int main(int argc, char** argv) {
     if (!given("--benchmark_enable_random_interleaving")) args.push_back(interleave.data());
     if (!given("--benchmark_min_time")) args.push_back(min_time.data());
     int n = int(args.size());
-    benchmark::Initialize(&n, args.data());
-
-    // Denormals off for both implementations, as in the baseline's tuning (Adam's second moments
-    // reach the denormal range; with them both sides slow down alike, W train1 by about 1.5x).
-    bench_common::set_ftz_daz(true);
-    bench_common::report_machine();
+    // FTZ/DAZ on for both implementations (--ftz=0 turns it off), as in the baseline's tuning:
+    // Adam's second moments reach the denormal range, which slows both sides alike (W train1 ~1.5x).
+    if (!bench_common::initialize(n, args.data())) return 1;
     std::printf("ctnn         : SIMD width %zu floats, scalar type float\n", ctnn::simd::native_width<float>);
 
     using namespace ctnn;
