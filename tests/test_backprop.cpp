@@ -2,6 +2,7 @@
 // layer, activation and loss, single sample and batch, at widths that are not multiples of the
 // SIMD width; the input gradient; accumulation; batch means; chaining two networks; and the worked
 // examples of the literature against PyTorch.
+#include <support/gradcheck.hpp>
 #include <support/nets.hpp>
 
 #include <doctest/doctest.h>
@@ -65,39 +66,7 @@ void check_gradient_law(std::uint64_t seed, target_kind kind, double input_scale
         typename Net::gradients scratch{};
         return ctnn::backprop(net, Loss{}, x, y, scratch);
     };
-    const double h = 1e-6;
-    std::vector<double> analytic;
-    g.for_each_parameter([&](const layer_path&, const auto& t) {
-        for (std::size_t k = 0; k < t.size(); ++k) analytic.push_back(t.flat(k));
-    });
-    std::size_t at = 0, checked = 0;
-    net.for_each_parameter([&](const layer_path& path, const auto& t) {
-        for (std::size_t k = 0; k < t.size(); ++k, ++at) {
-            double& w = t.flat(k);
-            const double w0 = w;
-            w = w0 + h;
-            const double up = loss_at();
-            w = w0 - h;
-            const double down = loss_at();
-            w = w0;
-            const double numeric = (up - down) / (2 * h);
-            CAPTURE(ctnn_test::key(path, t.name));
-            CAPTURE(k);
-            CHECK(analytic[at] == doctest::Approx(numeric).epsilon(1e-5).scale(1e-3));
-            ++checked;
-        }
-    });
-    CHECK(checked == Net::parameter_count);
-    for (std::size_t i = 0; i < x.size; ++i) {
-        const double x0 = x[i];
-        x[i] = x0 + h;
-        const double up = loss_at();
-        x[i] = x0 - h;
-        const double down = loss_at();
-        x[i] = x0;
-        CAPTURE(i);
-        CHECK(dx[i] == doctest::Approx((up - down) / (2 * h)).epsilon(1e-5).scale(1e-3));
-    }
+    ctnn_test::check_finite_differences(net, g, x, dx, loss_at);
 
     // One sample through the single-sample path equals the batch path with B = 1.
     Net copy = net;

@@ -161,3 +161,51 @@ TEST_CASE_TEMPLATE("forward never allocates", T, float, double) {
                                          softplus<>, dense<32, no_bias>>, 5>() == 0);
     CHECK(allocations_in_forward<network<T, input<13>, softmax, dense<3>, elu<>, dense<2>, sigmoid>, 33>() == 0);
 }
+
+namespace {
+
+// The same for networks with dropout, batch and layer normalization and residual blocks: batches
+// only when batch norm forbids a single sample, the generator passed explicitly to backprop.
+template <class Net, std::size_t B>
+void check_norm_hot_paths() {
+    using T = typename Net::value_type;
+    static Net net{};
+    ctnn::init::he_uniform(net, 1);
+    static typename Net::gradients g{};
+    static ctnn::trainer<Net, ctnn::loss::mse, ctnn::optim::adam> tr{net};
+    static ctnn::rng r{1};
+    static ctnn::tensor<T, B, Net::input_size> xb{};
+    static ctnn::tensor<T, B, Net::output_size> yb{};
+    static ctnn::tensor<T, B, Net::input_size> dx{};
+    for (std::size_t i = 0; i < xb.size; ++i) xb[i] = static_cast<T>(i % 7) - T(3);
+    static_assert(noexcept(ctnn::backprop(net, ctnn::loss::mse{}, xb, yb, g, dx, r)) && noexcept(tr.step(xb, yb)));
+    const long allocs = allocations.load(), lock_count = locks.load();
+    T sum = 0;
+    for (int i = 0; i < 3; ++i) {
+        sum += ctnn::backprop(net, ctnn::loss::mse{}, xb, yb, g, dx, r);
+        sum += tr.step(xb, yb);
+        sum += net.forward(xb)[0];
+        if constexpr (Net::min_training_batch == 1) {
+            ctnn::tensor<T, Net::input_size> x{};
+            ctnn::tensor<T, Net::output_size> y{};
+            sum += tr.step(x, y);
+            sum += net.forward(x)[0];
+        }
+    }
+    CHECK(allocations.load() - allocs == 0);
+    CHECK(locks.load() - lock_count == 0);
+    CHECK(sum == sum);
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("dropout, batch_norm, layer_norm and residual blocks never allocate or lock", T, float, double) {
+    using ctnn::network, ctnn::input, ctnn::dense, ctnn::relu, ctnn::dropout, ctnn::batch_norm, ctnn::layer_norm,
+        ctnn::residual;
+    check_norm_hot_paths<network<T, input<4>, dense<16>, batch_norm, relu, dropout<0.5>,
+                                 residual<dense<16>, layer_norm, relu, dense<16>>, dense<3>>,
+                         32>();
+    check_norm_hot_paths<network<T, input<4>, dense<9>, dropout<0.2>, residual<residual<dense<9>, relu>, layer_norm>,
+                                 dense<2>>,
+                         40>();
+}

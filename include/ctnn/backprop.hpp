@@ -10,7 +10,9 @@
 // Training behaviour (the layers' training forward), PyTorch's semantics: the loss is reduced by
 // 'mean', so a batch's gradients are the mean over its samples. Gradients accumulate like
 // PyTorch's .grad: call g.zero() between steps. Never allocates, throws or locks: batches run in
-// chunks of 32 samples whose activations live on the stack for the duration of the call.
+// chunks of 32 samples whose activations live on the stack for the duration of the call (the
+// whole batch at once when a layer couples the samples of a batch, as batch_norm does).
+// Training may update the network's buffers (batch norm's running statistics), hence Net&.
 #include <ctnn/core/tensor.hpp>
 #include <ctnn/loss/loss.hpp>
 #include <ctnn/network.hpp>
@@ -73,7 +75,7 @@ inline constexpr std::size_t backprop_chunk = 32;
 template <std::size_t C, std::size_t B, class Net, class Loss>
 typename Net::value_type backprop_chunk_at(Net& net, const typename Net::value_type* x,
                                            const typename Net::value_type* y, typename Net::gradients& g,
-                                           typename Net::value_type* dx) noexcept {
+                                           typename Net::value_type* dx, const train_context& ctx) noexcept {
     using T = typename Net::value_type;
     using seq = typename Net::sequence_type;
     constexpr std::size_t In = Net::input_size, Out = Net::output_size;
@@ -84,8 +86,8 @@ typename Net::value_type backprop_chunk_at(Net& net, const typename Net::value_t
     // The training forward may update the network's buffers (batch norm's running statistics),
     // as a PyTorch module in train() mode does; hence the network is taken by reference.
     T* buffers = net.buffer_data();
-    seq::template forward_train<C, In>(net.parameter_block().data(), buffers, x, acts);
-    const T* out = acts + seq::template activation_offsets<C>[seq::count - 1];
+    seq::template forward_train<C, In>(net.parameter_block().data(), buffers, x, acts, ctx);
+    const T* out = seq::template train_output<C>(acts);
 
     T loss = T(0);
     if constexpr (std::is_void_v<Loss>) {  // y is dL/d(output)
@@ -114,19 +116,24 @@ typename Net::value_type backprop_chunk_at(Net& net, const typename Net::value_t
     return loss;
 }
 
+// Layers whose samples interact in training (batch statistics) see the whole batch in one pass.
+template <class Net, std::size_t B>
+inline constexpr std::size_t chunk_for = Net::sequence_type::couples_samples || B < backprop_chunk ? B : backprop_chunk;
+
 template <class Net, class Loss, class X, class Y>
 typename Net::value_type run_backprop(Net& net, const X& x, const Y& y, typename Net::gradients& g,
-                                      typename Net::value_type* dx) noexcept {
+                                      typename Net::value_type* dx, rng* generator) noexcept {
     using T = typename Net::value_type;
     constexpr std::size_t B = batch_of<Net, X>::size, In = Net::input_size, Out = Net::output_size;
-    constexpr std::size_t C = B < backprop_chunk ? B : backprop_chunk, full = B / C;
+    constexpr std::size_t C = chunk_for<Net, B>, full = B / C;
+    const train_context ctx{generator};
     T loss = T(0);
     for (std::size_t k = 0; k < full; ++k)
         loss += backprop_chunk_at<C, B, Net, Loss>(net, x.data() + k * C * In, y.data() + k * C * Out, g,
-                                                   dx ? dx + k * C * In : nullptr);
+                                                   dx ? dx + k * C * In : nullptr, ctx);
     if constexpr (B % C != 0)
         loss += backprop_chunk_at<B % C, B, Net, Loss>(net, x.data() + full * C * In, y.data() + full * C * Out, g,
-                                                       dx ? dx + full * C * In : nullptr);
+                                                       dx ? dx + full * C * In : nullptr, ctx);
     return loss;
 }
 
@@ -142,6 +149,23 @@ constexpr bool check_training_args() {
                   "ctnn: the gradients must be the network's own type, Net::gradients");
     return !std::is_const_v<Net> && std::is_same_v<G, typename std::remove_const_t<Net>::gradients>;
 }
+// What the layers need in training: a batch large enough for batch statistics, a generator for
+// random layers (checked where the user called, so the message names their mistake).
+template <class Net, class X>
+constexpr bool check_training_batch() {
+    using N = std::remove_const_t<Net>;
+    static_assert(batch_dim<X> >= N::min_training_batch,
+                  "ctnn: this network normalizes over the batch (batch_norm) in training, and the statistics of "
+                  "one sample are meaningless: train it on a batch tensor<T, B, In> with B >= 2, or use layer_norm");
+    return batch_dim<X> >= N::min_training_batch;
+}
+template <class Net, bool HasGenerator>
+constexpr bool check_generator() {
+    static_assert(HasGenerator || !std::remove_const_t<Net>::stochastic,
+                  "ctnn: this network has dropout, which draws random masks in training: pass a ctnn::rng as the "
+                  "last argument of backprop/backward (ctnn::trainer owns one)");
+    return HasGenerator || !std::remove_const_t<Net>::stochastic;
+}
 template <class Loss>
 constexpr bool check_loss() {
     static_assert(loss::loss_function<Loss>, "ctnn: the loss must be a ctnn loss, such as ctnn::loss::mse{}");
@@ -154,12 +178,23 @@ constexpr bool check_dx() {
 }
 }  // namespace detail
 
-// Loss of net on (x, y), and dL/dtheta accumulated into g.
+// Loss of net on (x, y), and dL/dtheta accumulated into g. A network with dropout takes the
+// generator of its masks as the last argument (rng& r); the others may omit it.
 template <class Net, class Loss, class X, class Y, class G>
 typename Net::value_type backprop(Net& net, const Loss&, const X& x, const Y& y, G& g) noexcept {
     if constexpr (detail::check_training_args<Net, G>() && detail::check_loss<Loss>() &&
-                  detail::check_input<Net, X>() && detail::check_output_like<Net, X, Y>())
-        return detail::run_backprop<Net, Loss, X, Y>(net, x, y, g, nullptr);
+                  detail::check_input<Net, X>() && detail::check_output_like<Net, X, Y>() &&
+                  detail::check_training_batch<Net, X>() && detail::check_generator<Net, false>())
+        return detail::run_backprop<Net, Loss, X, Y>(net, x, y, g, nullptr, nullptr);
+    else
+        return typename Net::value_type(0);
+}
+template <class Net, class Loss, class X, class Y, class G>
+typename Net::value_type backprop(Net& net, const Loss&, const X& x, const Y& y, G& g, rng& r) noexcept {
+    if constexpr (detail::check_training_args<Net, G>() && detail::check_loss<Loss>() &&
+                  detail::check_input<Net, X>() && detail::check_output_like<Net, X, Y>() &&
+                  detail::check_training_batch<Net, X>())
+        return detail::run_backprop<Net, Loss, X, Y>(net, x, y, g, nullptr, &r);
     else
         return typename Net::value_type(0);
 }
@@ -169,8 +204,18 @@ template <class Net, class Loss, class X, class Y, class G, class DX>
 typename Net::value_type backprop(Net& net, const Loss&, const X& x, const Y& y, G& g, DX& dx) noexcept {
     if constexpr (detail::check_training_args<Net, G>() && detail::check_loss<Loss>() &&
                   detail::check_input<Net, X>() && detail::check_output_like<Net, X, Y>() &&
-                  detail::check_dx<X, DX>())
-        return detail::run_backprop<Net, Loss, X, Y>(net, x, y, g, dx.data());
+                  detail::check_dx<X, DX>() && detail::check_training_batch<Net, X>() &&
+                  detail::check_generator<Net, false>())
+        return detail::run_backprop<Net, Loss, X, Y>(net, x, y, g, dx.data(), nullptr);
+    else
+        return typename Net::value_type(0);
+}
+template <class Net, class Loss, class X, class Y, class G, class DX>
+typename Net::value_type backprop(Net& net, const Loss&, const X& x, const Y& y, G& g, DX& dx, rng& r) noexcept {
+    if constexpr (detail::check_training_args<Net, G>() && detail::check_loss<Loss>() &&
+                  detail::check_input<Net, X>() && detail::check_output_like<Net, X, Y>() &&
+                  detail::check_dx<X, DX>() && detail::check_training_batch<Net, X>())
+        return detail::run_backprop<Net, Loss, X, Y>(net, x, y, g, dx.data(), &r);
     else
         return typename Net::value_type(0);
 }
@@ -180,14 +225,29 @@ typename Net::value_type backprop(Net& net, const Loss&, const X& x, const Y& y,
 template <class Net, class X, class Y, class G>
 void backward(Net& net, const X& x, const Y& dy, G& g) noexcept {
     if constexpr (detail::check_training_args<Net, G>() && detail::check_input<Net, X>() &&
-                  detail::check_output_like<Net, X, Y>())
-        detail::run_backprop<Net, void, X, Y>(net, x, dy, g, nullptr);
+                  detail::check_output_like<Net, X, Y>() && detail::check_training_batch<Net, X>() &&
+                  detail::check_generator<Net, false>())
+        detail::run_backprop<Net, void, X, Y>(net, x, dy, g, nullptr, nullptr);
+}
+template <class Net, class X, class Y, class G>
+void backward(Net& net, const X& x, const Y& dy, G& g, rng& r) noexcept {
+    if constexpr (detail::check_training_args<Net, G>() && detail::check_input<Net, X>() &&
+                  detail::check_output_like<Net, X, Y>() && detail::check_training_batch<Net, X>())
+        detail::run_backprop<Net, void, X, Y>(net, x, dy, g, nullptr, &r);
 }
 template <class Net, class X, class Y, class G, class DX>
 void backward(Net& net, const X& x, const Y& dy, G& g, DX& dx) noexcept {
     if constexpr (detail::check_training_args<Net, G>() && detail::check_input<Net, X>() &&
-                  detail::check_output_like<Net, X, Y>() && detail::check_dx<X, DX>())
-        detail::run_backprop<Net, void, X, Y>(net, x, dy, g, dx.data());
+                  detail::check_output_like<Net, X, Y>() && detail::check_dx<X, DX>() &&
+                  detail::check_training_batch<Net, X>() && detail::check_generator<Net, false>())
+        detail::run_backprop<Net, void, X, Y>(net, x, dy, g, dx.data(), nullptr);
+}
+template <class Net, class X, class Y, class G, class DX>
+void backward(Net& net, const X& x, const Y& dy, G& g, DX& dx, rng& r) noexcept {
+    if constexpr (detail::check_training_args<Net, G>() && detail::check_input<Net, X>() &&
+                  detail::check_output_like<Net, X, Y>() && detail::check_dx<X, DX>() &&
+                  detail::check_training_batch<Net, X>())
+        detail::run_backprop<Net, void, X, Y>(net, x, dy, g, dx.data(), &r);
 }
 
 }  // namespace ctnn

@@ -8,8 +8,12 @@
 #include <ctnn/dsl.hpp>
 #include <ctnn/init.hpp>
 #include <ctnn/layers/activations.hpp>
+#include <ctnn/layers/batch_norm.hpp>
 #include <ctnn/layers/dense.hpp>
+#include <ctnn/layers/dropout.hpp>
 #include <ctnn/layers/layer.hpp>
+#include <ctnn/layers/layer_norm.hpp>
+#include <ctnn/layers/residual.hpp>
 #include <ctnn/layers/softmax.hpp>
 #include <ctnn/loss/bce.hpp>
 #include <ctnn/loss/bce_with_logits.hpp>

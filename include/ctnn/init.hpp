@@ -54,19 +54,11 @@ struct normal_scheme {
     constexpr T bias(rng&, std::size_t, std::size_t) const noexcept { return T(0); }
 };
 
-// Applies a scheme to every layer of a sequence that knows how to initialize itself.
-template <class Seq, class T, class Scheme>
-constexpr void initialize_sequence(T* p, const Scheme& scheme, rng& r) {
-    Seq::for_each_index([&](auto i) {
-        using L = typename Seq::template layer_t<i>;
-        if constexpr (requires { L::initialize(p, scheme, r); }) L::initialize(p + Seq::param_offsets[i], scheme, r);
-    });
-}
-
 template <class Net, class Scheme>
 constexpr void apply(Net& net, const Scheme& scheme, std::uint64_t seed) {
     rng r{seed};
-    initialize_sequence<typename Net::sequence_type>(net.parameter_block().data(), scheme, r);
+    Net::sequence_type::initialize(net.parameter_block().data(), scheme, r);
+    net.reset_buffers();  // a freshly initialized network, as PyTorch's reset_parameters
 }
 
 }  // namespace detail

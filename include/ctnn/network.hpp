@@ -83,27 +83,14 @@ struct sequence_of<T, true, First, Rest...> {
     using type = sequence<T, std::remove_cvref_t<decltype(First)>::size, simd::native_width<T>, Rest...>;
 };
 
-// Storage that vanishes when empty (a network without buffers pays nothing for them).
-template <class T, std::size_t N, std::size_t Align>
-struct block {
-    alignas(Align) T values[N]{};
-    constexpr T* data() noexcept { return values; }
-    constexpr const T* data() const noexcept { return values; }
-};
-template <class T, std::size_t Align>
-struct block<T, 0, Align> {
-    constexpr T* data() noexcept { return nullptr; }
-    constexpr const T* data() const noexcept { return nullptr; }
-};
-
 }  // namespace detail
 
 template <class T, auto... Specs>
 class network : detail::network_checks<T, Specs...>,
                 public detail::parameter_store<typename detail::sequence_of<
-                    T, detail::network_traits<T, Specs...>::valid, Specs...>::type> {
+                    T, detail::network_traits<T, Specs...>::valid, Specs...>::type, true> {
     using seq = typename detail::sequence_of<T, detail::network_traits<T, Specs...>::valid, Specs...>::type;
-    using store = detail::parameter_store<seq>;
+    using store = detail::parameter_store<seq, true>;
     using value = typename seq::value_type;
 
 public:
@@ -119,12 +106,13 @@ public:
     static constexpr std::size_t forward_flops = seq::flops;              // per sample
     static constexpr std::size_t parameter_block_size = seq::param_size;  // storage, with padding
     static constexpr std::size_t buffer_block_size = seq::buffer_size;
+    // Training behaviour of the layers: random layers (dropout) need a generator in training,
+    // batch statistics (batch_norm) need a batch of at least min_training_batch samples.
+    static constexpr bool stochastic = seq::stochastic;
+    static constexpr std::size_t min_training_batch = seq::min_training_batch;
 
     template <std::size_t I>
     using layer_type = typename seq::template layer_t<I>;
-
-    constexpr value* buffer_data() noexcept { return buffers_.data(); }
-    constexpr const value* buffer_data() const noexcept { return buffers_.data(); }
 
     // Inference on one sample tensor<T, In> or a batch tensor<T, B, In>.
     template <class U, std::size_t... D>
@@ -157,8 +145,7 @@ public:
     void forward(const value* x, value* y) const noexcept { forward_one(x, y); }
 
     friend constexpr bool operator==(const network& a, const network& b) noexcept {
-        return static_cast<const store&>(a) == static_cast<const store&>(b) &&
-               std::equal(a.buffers_.data(), a.buffers_.data() + buffer_block_size, b.buffers_.data());
+        return static_cast<const store&>(a) == static_cast<const store&>(b);
     }
 
 private:
@@ -169,10 +156,10 @@ private:
 
     void forward_one(const value* x, value* y) const noexcept {
         if constexpr (out_padded == output_size) {
-            seq::forward(params(), buffers_.data(), x, y);
+            seq::forward(params(), this->buffer_data(), x, y);
         } else {
             alignas(64) value yp[out_padded];
-            seq::forward(params(), buffers_.data(), x, yp);
+            seq::forward(params(), this->buffer_data(), x, yp);
             std::memcpy(y, yp, output_size * sizeof(value));
         }
     }
@@ -186,16 +173,14 @@ private:
     template <std::size_t C>
     void chunk(const value* x, value* y) const noexcept {
         if constexpr (out_padded == output_size) {
-            seq::template forward_batch<C, input_size>(params(), buffers_.data(), x, y);
+            seq::template forward_batch<C, input_size>(params(), this->buffer_data(), x, y);
         } else {
             alignas(64) value yp[C * out_padded];
-            seq::template forward_batch<C, input_size>(params(), buffers_.data(), x, yp);
+            seq::template forward_batch<C, input_size>(params(), this->buffer_data(), x, yp);
             for (std::size_t s = 0; s < C; ++s)
                 std::memcpy(y + s * output_size, yp + s * out_padded, output_size * sizeof(value));
         }
     }
-
-    [[no_unique_address]] detail::block<value, buffer_block_size, 64> buffers_;
 };
 
 }  // namespace ctnn

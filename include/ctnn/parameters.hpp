@@ -56,7 +56,22 @@ constexpr void for_each_padding_gap(Gap&& gap) {
     if (covered < n) gap(covered, n);
 }
 
-template <class Seq>
+// Storage that vanishes when empty (a network without buffers pays nothing for them).
+template <class T, std::size_t N, std::size_t Align>
+struct block {
+    alignas(Align) T values[N]{};
+    constexpr T* data() noexcept { return values; }
+    constexpr const T* data() const noexcept { return values; }
+};
+template <class T, std::size_t Align>
+struct block<T, 0, Align> {
+    constexpr T* data() noexcept { return nullptr; }
+    constexpr const T* data() const noexcept { return nullptr; }
+};
+
+// Buffers: a network keeps its layers' buffers (running statistics) beside its parameters;
+// gradients have none.
+template <class Seq, bool Buffers = false>
 class parameter_store {
 public:
     using value_type = typename Seq::value_type;
@@ -64,6 +79,12 @@ public:
     static constexpr std::size_t layer_count = Seq::count;
     static constexpr std::size_t parameter_count = Seq::parameter_count;  // as PyTorch counts them
     static constexpr std::size_t block_size = Seq::param_size;            // storage, with padding
+    static constexpr std::size_t buffer_block_size = Buffers ? Seq::buffer_size : 0;
+
+    // Every parameter zero; buffers at their initial values (batch norm's running_var is 1).
+    constexpr parameter_store() noexcept {
+        if constexpr (buffer_block_size > 0) Seq::reset_buffers(buffers_.data());
+    }
 
     // Parameters of layer I in PyTorch's logical layout: layer<0>().weight(o, i), .bias(o).
     template <std::size_t I>
@@ -72,7 +93,8 @@ public:
                       "ctnn: layer<I> is out of range: layers are numbered from 0 like an nn.Sequential, "
                       "input<N> is not a layer");
         if constexpr (I < layer_count)
-            return typename Seq::template layer_t<I>::template view<value_type>{values_ + Seq::param_offsets[I]};
+            return make_view<typename Seq::template layer_t<I>>(values_ + Seq::param_offsets[I],
+                                                                buffer_at(Seq::buffer_offsets[I]));
         else
             return invalid_layer_view<value_type>{};
     }
@@ -82,8 +104,8 @@ public:
                       "ctnn: layer<I> is out of range: layers are numbered from 0 like an nn.Sequential, "
                       "input<N> is not a layer");
         if constexpr (I < layer_count)
-            return typename Seq::template layer_t<I>::template view<const value_type>{values_ +
-                                                                                      Seq::param_offsets[I]};
+            return make_view<typename Seq::template layer_t<I>>(static_cast<const value_type*>(values_ + Seq::param_offsets[I]),
+                                                                buffer_at(Seq::buffer_offsets[I]));
         else
             return invalid_layer_view<const value_type>{};
     }
@@ -94,6 +116,29 @@ public:
     constexpr void for_each_parameter(F&& f) { Seq::for_each_tensor(values_, f); }
     template <class F>
     constexpr void for_each_parameter(F&& f) const { Seq::for_each_tensor(static_cast<const value_type*>(values_), f); }
+
+    // Visits every buffer the same way (running_mean, running_var, num_batches_tracked); the
+    // gradients of a network have none.
+    template <class F>
+    constexpr void for_each_buffer(F&& f) {
+        if constexpr (buffer_block_size > 0) Seq::for_each_buffer(buffers_.data(), f);
+    }
+    template <class F>
+    constexpr void for_each_buffer(F&& f) const {
+        if constexpr (buffer_block_size > 0) Seq::for_each_buffer(buffers_.data(), f);
+    }
+    constexpr std::span<value_type, buffer_block_size> buffer_block() noexcept {
+        return std::span<value_type, buffer_block_size>(buffers_.data(), buffer_block_size);
+    }
+    constexpr std::span<const value_type, buffer_block_size> buffer_block() const noexcept {
+        return std::span<const value_type, buffer_block_size>(buffers_.data(), buffer_block_size);
+    }
+    constexpr value_type* buffer_data() noexcept { return buffers_.data(); }
+    constexpr const value_type* buffer_data() const noexcept { return buffers_.data(); }
+    // Buffers back to their initial values (PyTorch's reset_running_stats).
+    constexpr void reset_buffers() noexcept {
+        if constexpr (buffer_block_size > 0) Seq::reset_buffers(buffers_.data());
+    }
 
     // The whole block, padding included (padding is zero and stays zero).
     constexpr std::span<value_type, block_size> parameter_block() noexcept {
@@ -124,12 +169,21 @@ public:
     }
 
     friend constexpr bool operator==(const parameter_store& a, const parameter_store& b) noexcept {
-        return std::equal(a.values_, a.values_ + block_size, b.values_);
+        return std::equal(a.values_, a.values_ + block_size, b.values_) &&
+               std::equal(a.buffers_.data(), a.buffers_.data() + buffer_block_size, b.buffers_.data());
     }
 
 private:
+    constexpr value_type* buffer_at(std::size_t offset) noexcept {
+        if constexpr (buffer_block_size > 0) return buffers_.data() + offset; else return nullptr;
+    }
+    constexpr const value_type* buffer_at(std::size_t offset) const noexcept {
+        if constexpr (buffer_block_size > 0) return buffers_.data() + offset; else return nullptr;
+    }
+
     static constexpr std::size_t alignment = std::max<std::size_t>(64, Seq::param_align * sizeof(value_type));
     alignas(alignment) value_type values_[block_size == 0 ? 1 : block_size]{};  // a network of activations only has none
+    [[no_unique_address]] block<value_type, buffer_block_size, 64> buffers_;
 };
 
 }  // namespace ctnn::detail

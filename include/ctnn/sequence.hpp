@@ -71,17 +71,40 @@ struct sequence {
         return off;
     }();
     static constexpr std::size_t param_size = round_up(param_offsets[count], param_align);
+    static constexpr std::size_t buffer_align = [] {
+        std::size_t a = 1;
+        for_each_index([&](auto i) { a = std::max(a, buffer_align_of<layer_t<i>>()); });
+        return a;
+    }();
     static constexpr auto buffer_offsets = [] {
         std::array<std::size_t, count + 1> off{};
         std::size_t o = 0;
         for_each_index([&](auto i) {
+            o = round_up(o, buffer_align_of<layer_t<i>>());
             off[i] = o;
             o += buffer_size_of<layer_t<i>>();
         });
         off[count] = o;
         return off;
     }();
-    static constexpr std::size_t buffer_size = buffer_offsets[count];
+    static constexpr std::size_t buffer_size = buffer_offsets[count] == 0 ? 0 : round_up(buffer_offsets[count], buffer_align);
+
+    // Training behaviour, found through the layers (absent members mean none).
+    static constexpr bool stochastic = [] {
+        bool s = false;
+        for_each_index([&](auto i) { s = s || stochastic_of<layer_t<i>>(); });
+        return s;
+    }();
+    static constexpr bool couples_samples = [] {
+        bool c = false;
+        for_each_index([&](auto i) { c = c || couples_samples_of<layer_t<i>>(); });
+        return c;
+    }();
+    static constexpr std::size_t min_training_batch = [] {
+        std::size_t m = 1;
+        for_each_index([&](auto i) { m = std::max(m, min_training_batch_of<layer_t<i>>()); });
+        return m;
+    }();
 
     static constexpr std::size_t parameter_count = [] {
         std::size_t n = 0;
@@ -100,7 +123,7 @@ struct sequence {
         return w;
     }();
 
-    // ---- parameters as named tensors -----------------------------------------------------------
+    // ---- parameters and buffers as named tensors ---------------------------------------------
     // Calls f(layer_path, param_tensor<P>) for every parameter tensor, in state_dict order.
     // Layers that nest a list take the path and recurse: for_each_tensor(p, f, path).
     template <class P, class F>
@@ -113,6 +136,35 @@ struct sequence {
                 L::for_each_tensor(q, f, sub);
             else if constexpr (requires { L::for_each_tensor(q, [](const param_tensor<P>&) {}); })
                 L::for_each_tensor(q, [&](const param_tensor<P>& t) { f(sub, t); });
+        });
+    }
+    // The same for the buffers (running statistics), over the buffer block b.
+    template <class P, class F>
+    static constexpr void for_each_buffer(P* b, F&& f, layer_path path = {}) {
+        for_each_index([&](auto i) {
+            using L = layer_t<i>;
+            const layer_path sub = path.child(i);
+            P* q = b + buffer_offsets[i];
+            if constexpr (requires { L::for_each_buffer(q, f, sub); })
+                L::for_each_buffer(q, f, sub);
+            else if constexpr (requires { L::for_each_buffer(q, [](const param_tensor<P>&) {}); })
+                L::for_each_buffer(q, [&](const param_tensor<P>& t) { f(sub, t); });
+        });
+    }
+    // Every buffer to its initial value (zero unless the layer says otherwise).
+    static constexpr void reset_buffers(T* b) noexcept {
+        std::fill(b, b + buffer_size, T(0));
+        for_each_index([&](auto i) {
+            using L = layer_t<i>;
+            if constexpr (requires { L::reset_buffers(b); }) L::reset_buffers(b + buffer_offsets[i]);
+        });
+    }
+    // Applies an initialization scheme to every layer that knows how to initialize itself.
+    template <class Scheme>
+    static constexpr void initialize(T* p, const Scheme& scheme, rng& r) {
+        for_each_index([&](auto i) {
+            using L = layer_t<i>;
+            if constexpr (requires { L::initialize(p, scheme, r); }) L::initialize(p + param_offsets[i], scheme, r);
         });
     }
 
@@ -170,8 +222,8 @@ struct sequence {
         });
     }
 
-    // ---- forward (inference), B samples: rows of x have stride XS, rows of y padded(out) ----
-    template <std::size_t B, std::size_t XS>
+    // ---- forward (inference), B samples: rows of x have stride XS, rows of y stride YS ----
+    template <std::size_t B, std::size_t XS, std::size_t YS = padded<T, Lanes>(out)>
     static constexpr void forward_batch(const T* p, const T* b, const T* x, T* y) noexcept {
         constexpr std::size_t W = max_width;
         alignas(64) T ws[2][B * W];
@@ -180,9 +232,9 @@ struct sequence {
                 std::copy(x + s * XS, x + s * XS + In, ws[1] + s * W);
                 std::fill(ws[1] + s * W + In, ws[1] + s * W + padded<T, Lanes>(In), T(0));
             }
-            run_batch_from<B, W>(p, b, ws[1], y, ws);
+            run_batch_from<B, W, YS>(p, b, ws[1], y, ws);
         } else {
-            run_batch_from<B, XS>(p, b, x, y, ws);
+            run_batch_from<B, XS, YS>(p, b, x, y, ws);
         }
     }
 
@@ -192,18 +244,26 @@ struct sequence {
     // activation_offset<B>(i). Slot "input" holds a padded copy of x when the first layer needs one.
     template <std::size_t I>
     static constexpr std::size_t stride = padded<T, Lanes>(widths[I]);
+    // After the layer outputs and the input copy come the layers' caches: layer i keeps
+    // cache_size(B) elements at cache_offset<B>(i) from its training forward for its backward.
     template <std::size_t B>
     static constexpr auto activation_offsets = [] {
-        std::array<std::size_t, count + 2> off{};  // [0, count): layer outputs; count: padded input
+        // [0, count): layer outputs; count: padded input; count + 1 + i: cache of layer i; 2 count + 1: end
+        std::array<std::size_t, 2 * count + 2> off{};
         std::size_t o = 0;
         for (std::size_t i = 0; i < count; ++i) off[i] = o, o += B * padded<T, Lanes>(widths[i + 1]);
         off[count] = o;
         o += first_reads_exactly ? 0 : B * padded<T, Lanes>(In);
-        off[count + 1] = o;
+        for_each_index([&](auto i) {
+            o = round_up(o, 64 / sizeof(T));
+            off[count + 1 + i] = o;
+            o += cache_size_of<layer_t<i>, B>();
+        });
+        off[2 * count + 1] = o;
         return off;
     }();
     template <std::size_t B>
-    static constexpr std::size_t activation_size = activation_offsets<B>[count + 1];
+    static constexpr std::size_t activation_size = activation_offsets<B>[2 * count + 1];
 
     // The input of layer I during training, and its row stride (XS for the user's x).
     template <std::size_t I, std::size_t B, std::size_t XS>
@@ -216,7 +276,7 @@ struct sequence {
     static constexpr std::size_t input_stride = I > 0 ? stride<I> : (first_reads_exactly ? XS : stride<0>);
 
     template <std::size_t B, std::size_t XS>
-    static constexpr void forward_train(const T* p, T* b, const T* x, T* acts) noexcept {
+    static constexpr void forward_train(const T* p, T* b, const T* x, T* acts, const train_context& ctx) noexcept {
         if constexpr (!first_reads_exactly) {
             T* in = acts + activation_offsets<B>[count];
             for (std::size_t s = 0; s < B; ++s) {
@@ -226,11 +286,19 @@ struct sequence {
         }
         for_each_index([&](auto i) {
             using L = layer_t<i>;
-            L::template forward_batch<B, input_stride<i, XS>, stride<i + 1>>(
-                p + param_offsets[i], b + buffer_offsets[i], layer_input<i, B, XS>(x, acts),
-                acts + activation_offsets<B>[i]);
+            if constexpr (has_training_forward<L>)
+                L::template forward_train<B, input_stride<i, XS>, stride<i + 1>>(
+                    p + param_offsets[i], b + buffer_offsets[i], layer_input<i, B, XS>(x, acts),
+                    acts + activation_offsets<B>[i], acts + activation_offsets<B>[count + 1 + i], ctx);
+            else
+                L::template forward_batch<B, input_stride<i, XS>, stride<i + 1>>(
+                    p + param_offsets[i], b + buffer_offsets[i], layer_input<i, B, XS>(x, acts),
+                    acts + activation_offsets<B>[i]);
         });
     }
+    // The output of the training forward (B rows of stride padded(out)).
+    template <std::size_t B>
+    static constexpr const T* train_output(const T* acts) noexcept { return acts + activation_offsets<B>[count - 1]; }
 
     // Backward through every layer, last to first: dy is dL/d(output) (B rows of stride
     // padded(out), padding zero); accumulates parameter gradients into gp; when NeedDx writes
@@ -247,9 +315,15 @@ struct sequence {
                     using L = layer_t<i>;
                     constexpr bool need = i > 0 || NeedDx;
                     T* dst = i == 0 ? dx : ws[K % 2];
-                    L::template backward<B, input_stride<i, XS>, stride<i + 1>, stride<i>, need>(
-                        p + param_offsets[i], b + buffer_offsets[i], layer_input<i, B, XS>(x, acts),
-                        acts + activation_offsets<B>[i], cur, dst, gp + param_offsets[i]);
+                    if constexpr (has_training_forward<L>)
+                        L::template backward<B, input_stride<i, XS>, stride<i + 1>, stride<i>, need>(
+                            p + param_offsets[i], b + buffer_offsets[i], layer_input<i, B, XS>(x, acts),
+                            acts + activation_offsets<B>[i], cur, dst, gp + param_offsets[i],
+                            acts + activation_offsets<B>[count + 1 + i]);
+                    else
+                        L::template backward<B, input_stride<i, XS>, stride<i + 1>, stride<i>, need>(
+                            p + param_offsets[i], b + buffer_offsets[i], layer_input<i, B, XS>(x, acts),
+                            acts + activation_offsets<B>[i], cur, dst, gp + param_offsets[i]);
                     cur = dst;
                 }(),
                 ...);
@@ -267,10 +341,9 @@ private:
             L::forward(p + param_offsets[I], b + buffer_offsets[I], x, y);
     }
 
-    template <std::size_t B, std::size_t XS, std::size_t W>
+    template <std::size_t B, std::size_t XS, std::size_t YS, std::size_t W>
     static constexpr void run_batch_from(const T* p, const T* b, const T* x, T* y, T (&ws)[2][W]) noexcept {
         constexpr std::size_t stride = W / B;
-        constexpr std::size_t YS = padded<T, Lanes>(out);
         const T* src = x;
         for_each_index([&](auto i) {
             if constexpr (runs<i>()) {

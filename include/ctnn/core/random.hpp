@@ -53,7 +53,12 @@ public:
         return static_cast<T>(u * f);
     }
 
+    // The state, to save and restore a generator exactly (a pending normal() spare is dropped).
     constexpr std::uint64_t state() const noexcept { return state_; }
+    constexpr void set_state(std::uint64_t s) noexcept {
+        state_ = s;
+        has_spare_ = false;
+    }
 
 private:
     std::uint64_t state_;

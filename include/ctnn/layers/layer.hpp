@@ -13,21 +13,43 @@
 //   value_type, in, out                      scalar type, input and output widths
 //   forward(p, b, x, y)                      one sample: y[0, out) = f(x[0, in)); may read and write
 //                                            up to padded(in) / padded(out) elements of internal buffers
-//   forward_batch<B>(p, b, x, xs, y, ys)     B samples, rows of strides xs and ys
+//   forward_batch<B, XS, YS>(p, b, x, y)     B samples, rows of strides XS and YS
+//   backward<B, XS, YS, DXS, NeedDx>(p, b, x, y, dy, dx, gp)
+//                                            accumulates dL/dparameters into gp and, when NeedDx,
+//                                            writes dL/dx (rows of stride DXS, padding zero)
 // and optionally (detected with requires; absent means zero / none)
 //   param_size, param_align                  elements it owns in the parameter block, their alignment
-//   buffer_size                              elements it owns in the buffer block (running statistics)
+//   buffer_size, buffer_align                elements it owns in the buffer block (running statistics)
+//   reset_buffers(b)                         the buffers' initial values (PyTorch's reset_running_stats)
 //   parameter_count                          trainable scalars, as PyTorch counts them
 //   flops                                    forward FLOPs per sample (2 per multiply-add, 1 per
 //                                            bias add or activation)
 //   for_each_tensor(p, f)                    its parameters as named strided views, in state_dict order
+//   for_each_buffer(b, f)                    its buffers, the same way
 //   initialize(p, scheme, rng)               how an initialization scheme applies to it
+//   view<P>{p} or view<P>{p, b}              what net.layer<I>() returns (parameters, buffers)
 //   elementwise + apply(v)                   an elementwise activation, fusable into a preceding dense
+// Training behaviour that differs from inference (dropout's mask, batch statistics, a nested list):
+//   has_forward_train + forward_train<B, XS, YS>(p, b, x, y, cache, ctx)
+//                                            the training forward (may update buffers, draw from
+//                                            ctx.generator); without it training uses forward_batch.
+//                                            Such a layer gets its cache back in backward:
+//                                            backward<...>(p, b, x, y, dy, dx, gp, cache)
+//   cache_size<B>                            elements of the training workspace it keeps from its
+//                                            training forward for its backward pass, for a batch of B
+//   stochastic                               true when its training forward draws random numbers
+//   min_training_batch                       the smallest batch its training forward accepts
+//   couples_samples                          true when one sample's output depends on the others of
+//                                            its batch in training (batch statistics): backprop
+//                                            then runs the whole batch in one pass
+#include <ctnn/core/random.hpp>
 #include <ctnn/core/simd.hpp>
 
 #include <array>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -76,6 +98,28 @@ constexpr std::size_t buffer_size_of() noexcept {
     if constexpr (requires { L::buffer_size; }) return L::buffer_size; else return 0;
 }
 template <class L>
+constexpr std::size_t buffer_align_of() noexcept {
+    if constexpr (requires { L::buffer_align; }) return L::buffer_align; else return 1;
+}
+template <class L, std::size_t B>
+constexpr std::size_t cache_size_of() noexcept {
+    if constexpr (requires { L::template cache_size<B>; }) return L::template cache_size<B>; else return 0;
+}
+template <class L>
+constexpr bool stochastic_of() noexcept {
+    if constexpr (requires { L::stochastic; }) return L::stochastic; else return false;
+}
+template <class L>
+constexpr bool couples_samples_of() noexcept {
+    if constexpr (requires { L::couples_samples; }) return L::couples_samples; else return false;
+}
+template <class L>
+constexpr std::size_t min_training_batch_of() noexcept {
+    if constexpr (requires { L::min_training_batch; }) return L::min_training_batch; else return 1;
+}
+template <class L>
+concept has_training_forward = requires { L::has_forward_train; };
+template <class L>
 constexpr std::size_t parameter_count_of() noexcept {
     if constexpr (requires { L::parameter_count; }) return L::parameter_count; else return 0;
 }
@@ -86,7 +130,20 @@ constexpr std::size_t flops_of() noexcept {
 template <class L>
 concept fusable_activation = requires { requires L::elementwise; };
 
+// The view net.layer<I>() returns: layers with buffers take both blocks.
+template <class L, class P>
+constexpr auto make_view(P* p, P* b) noexcept {
+    using V = typename L::template view<P>;
+    if constexpr (requires { V{p, b}; }) return V{p, b}; else return V{p};
+}
+
 }  // namespace detail
+
+// What the training forward of a layer may use besides its inputs: the generator of random
+// layers (dropout). The trainer owns it; backprop takes it from the caller.
+struct train_context {
+    rng* generator = nullptr;
+};
 
 // Where a layer sits in a (possibly nested) layer list: {3, 0} is the first layer inside the
 // residual block at index 3, whose weight PyTorch names "3.0.weight".
@@ -112,19 +169,36 @@ struct layer_path {
     }
 };
 
-// A named parameter tensor of a layer, seen through strides in PyTorch's logical layout:
-// element (r, c) of a [rows, cols] tensor is base[r * row_stride + c * col_stride]. Rank 1 tensors
-// have cols == 1. P is T or const T.
+// What a named tensor of a layer holds: a trainable parameter, a buffer of T values (running
+// statistics), or a counter (PyTorch's int64 num_batches_tracked, a rank-0 tensor).
+enum class tensor_kind : unsigned char { parameter, buffer, counter };
+
+// A named tensor of a layer, seen through strides in PyTorch's logical layout: element (r, c) of
+// a [rows, cols] tensor is base[r * row_stride + c * col_stride]. Rank 1 tensors have cols == 1.
+// P is T or const T. A counter (rank 0) is an int64 kept in the bytes at base: counter() and
+// set_counter() read and write it.
 template <class P>
 struct param_tensor {
-    std::string_view name;  // the state_dict suffix: "weight", "bias", ...
+    std::string_view name;  // the state_dict suffix: "weight", "bias", "running_mean", ...
     std::size_t rank;
     std::array<std::size_t, 2> shape;
     P* base;
     std::size_t row_stride;
     std::size_t col_stride;
+    tensor_kind kind = tensor_kind::parameter;
 
-    constexpr std::size_t size() const noexcept { return shape[0] * (rank == 2 ? shape[1] : 1); }
+    std::int64_t counter() const noexcept {
+        std::int64_t v;
+        std::memcpy(&v, base, sizeof v);
+        return v;
+    }
+    void set_counter(std::int64_t v) const noexcept
+        requires(!std::is_const_v<P>)
+    {
+        std::memcpy(base, &v, sizeof v);
+    }
+
+    constexpr std::size_t size() const noexcept { return rank == 0 ? 1 : shape[0] * (rank == 2 ? shape[1] : 1); }
     constexpr P& operator()(std::size_t r, std::size_t c = 0) const noexcept {
         return base[r * row_stride + c * col_stride];
     }

@@ -21,6 +21,7 @@ struct trainer_options {
     double clip_grad_norm = 0;   // > 0: clip the gradients' global L2 norm to this (PyTorch's clip_grad_norm_)
     double clip_grad_value = 0;  // > 0: clamp every gradient to [-value, value]
     double l1 = 0;               // > 0: add l1 * sum |w| over every weight tensor (not biases) to the loss
+    std::uint64_t seed = 0;      // of the generator of dropout's masks (reproducible runs)
 };
 
 template <class Net, class Loss, class Optimizer>
@@ -37,13 +38,13 @@ public:
     using state_type = typename Optimizer::template state<value_type, Net::parameter_block_size>;
 
     explicit trainer(Net& net, Optimizer optimizer = {}, trainer_options options = {}) noexcept
-        : net_{&net}, optimizer_{optimizer}, options_{options} {}
+        : net_{&net}, optimizer_{optimizer}, options_{options}, generator_{options.seed} {}
 
     // One step on a sample or a batch; returns the loss before the update (with the L1 term).
     template <class X, class Y>
     value_type step(const X& x, const Y& y) noexcept {
         grads_.zero();
-        value_type loss = backprop(*net_, Loss{}, x, y, grads_);
+        value_type loss = backprop(*net_, Loss{}, x, y, grads_, generator_);
         if (options_.l1 > 0) loss += add_l1_penalty();
         if (options_.clip_grad_value > 0) clip_grad_value(grads_, options_.clip_grad_value);
         if (options_.clip_grad_norm > 0) clip_grad_norm(grads_, options_.clip_grad_norm);
@@ -62,6 +63,9 @@ public:
     std::uint64_t steps() const noexcept { return steps_; }
     void set_steps(std::uint64_t n) noexcept { steps_ = n; }
     Net& network() noexcept { return *net_; }
+    // The generator of the random layers' masks (dropout), seeded by trainer_options::seed.
+    rng& generator() noexcept { return generator_; }
+    const rng& generator() const noexcept { return generator_; }
 
 private:
     value_type add_l1_penalty() noexcept {
@@ -88,6 +92,7 @@ private:
     trainer_options options_;
     state_type state_{};
     std::uint64_t steps_ = 0;
+    rng generator_;
 };
 
 }  // namespace ctnn
