@@ -36,4 +36,7 @@
 #include <ctnn/optim/schedule.hpp>
 #include <ctnn/optim/sgd.hpp>
 #include <ctnn/sequence.hpp>
+#include <ctnn/train/dataset.hpp>
+#include <ctnn/train/fit.hpp>
+#include <ctnn/train/metrics.hpp>
 #include <ctnn/train/trainer.hpp>
