@@ -131,23 +131,25 @@ struct fit_result {
     std::size_t diverged_batch = 0;   // its batch in that epoch, from 0
     double diverged_loss = 0;         // the loss that step returned
 
-    // One line for people, e.g. "diverged at step 1234 (epoch 5, batch 17): ...".
+    // One line for people (epochs and batches counted from 1 here), e.g.
+    // "diverged at step 1234 (epoch 6, batch 18, loss inf): the loss is not finite; ...".
     std::string describe() const {
         auto num = [](double v) { return std::to_string(v); };
+        const std::string best = "best epoch " + std::to_string(best_epoch + 1) + " (" + num(best_value) + ")" +
+                                 (restored_best ? ", its network restored" : "");
         switch (reason) {
-            case stop_reason::completed: return "completed " + std::to_string(epochs_run) + " epochs";
+            case stop_reason::completed:
+                return "completed " + std::to_string(epochs_run) + " epochs" + (restored_best ? "; " + best : "");
             case stop_reason::early_stopped:
-                return "stopped early after " + std::to_string(epochs_run) + " epochs; best epoch " +
-                       std::to_string(best_epoch) + " (" + num(best_value) + ")" +
-                       (restored_best ? ", its weights restored" : "");
+                return "stopped early after " + std::to_string(epochs_run) + " epochs; " + best;
             case stop_reason::requested: return "stopped by on_epoch after " + std::to_string(epochs_run) + " epochs";
             case stop_reason::diverged: break;
         }
         const char* why = cause == divergence::loss_not_finite       ? "the loss is not finite"
                           : cause == divergence::gradient_not_finite ? "a gradient is not finite"
                                                                      : "a parameter is not finite after the update";
-        return "diverged at step " + std::to_string(diverged_step) + " (epoch " + std::to_string(diverged_epoch) +
-               ", batch " + std::to_string(diverged_batch) + ", loss " + num(diverged_loss) + "): " + why +
+        return "diverged at step " + std::to_string(diverged_step) + " (epoch " + std::to_string(diverged_epoch + 1) +
+               ", batch " + std::to_string(diverged_batch + 1) + ", loss " + num(diverged_loss) + "): " + why +
                "; the network and optimizer are back to their state before that step";
     }
 };
