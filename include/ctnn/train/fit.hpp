@@ -360,4 +360,33 @@ fit_result fit(trainer<Net, Loss, Optimizer>& tr, const dataset_for<Net>& train,
     return result;
 }
 
+namespace detail {
+template <class D>
+inline constexpr bool is_dataset_v = false;
+template <class T, std::size_t In, std::size_t Out>
+inline constexpr bool is_dataset_v<dataset<T, In, Out>> = true;
+
+template <class Net, class D>
+constexpr bool check_fit_data() {
+    static_assert(is_dataset_v<D>, "ctnn: fit's training data must be a ctnn::dataset_for<Net>");
+    if constexpr (is_dataset_v<D>) {
+        static_assert(std::is_same_v<typename D::value_type, typename Net::value_type>,
+                      "ctnn: the dataset's scalar type differs from the network's (float vs double)");
+        static_assert(D::input_size == Net::input_size, "ctnn: the dataset's input width differs from the network's input<N>");
+        static_assert(D::target_size == Net::output_size,
+                      "ctnn: the dataset's target width differs from the network's output width");
+    }
+    return false;  // never called with the network's own dataset type
+}
+}  // namespace detail
+
+// A dataset of another shape: the checks at the boundary the user called, so the first error
+// is a ctnn: message naming the widths.
+template <std::size_t Batch, class Net, class Loss, class Optimizer, class D>
+    requires(!std::is_same_v<std::remove_cvref_t<D>, dataset_for<Net>>)
+fit_result fit(trainer<Net, Loss, Optimizer>&, const D&, const fit_options<trainer<Net, Loss, Optimizer>>& = {}) {
+    [[maybe_unused]] constexpr bool checked = detail::check_fit_data<Net, D>();
+    return {};
+}
+
 }  // namespace ctnn
