@@ -70,7 +70,7 @@ int run() {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     bar.finish();
     std::printf("%s\n", result.describe().c_str());
-    std::printf("training time: %.2f s for %zu epochs (%llu Adam steps of %zu images, with per-epoch evaluation)\n\n",
+    std::printf("training time: %.3f s for %zu epochs (%llu Adam steps of %zu images, with per-epoch evaluation)\n\n",
                 seconds, result.epochs_run, static_cast<unsigned long long>(tr.steps()), batch);
 
     const ctnn::evaluation e = ctnn::evaluate(net, ctnn::loss::cross_entropy{}, test);
