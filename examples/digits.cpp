@@ -14,8 +14,17 @@
 #include "common/svg.hpp"
 #include "common/timing.hpp"
 
+// Checkpoints are written with ctnn's safetensors io where this version of ctnn has it.
+#if __has_include(<ctnn/io/safetensors.hpp>)
+#include <ctnn/io/safetensors.hpp>
+#define DIGITS_WRITES_CHECKPOINTS 1
+#else
+#define DIGITS_WRITES_CHECKPOINTS 0
+#endif
+
 #include <chrono>
 #include <cstdio>
+#include <string>
 #include <exception>
 #include <vector>
 
@@ -50,6 +59,7 @@ int run() {
 
     constexpr std::size_t epochs = 60;
     std::vector<double> ep, train_loss, val_loss, train_acc, val_acc;
+    std::string last_checkpoint;
     examples::progress_bar bar{"training"};
     const auto start = std::chrono::steady_clock::now();
     const ctnn::fit_result result = ctnn::fit<batch>(
@@ -59,6 +69,17 @@ int run() {
          .validation = validation,
          .schedule = ctnn::optim::cosine_annealing_lr{.t_max = epochs},
          .early_stop = {.patience = 10},
+         .checkpoint_every = 20,
+         .on_checkpoint = [&](trainer_type& t, std::size_t epoch) {
+             // Every 20 epochs: the network as PyTorch's nn.Sequential state_dict would name it.
+             const std::string path = examples::output_file("digits_epoch" + std::to_string(epoch + 1) + ".safetensors");
+#if DIGITS_WRITES_CHECKPOINTS
+             ctnn::save_safetensors(t.network(), path);
+             last_checkpoint = path;
+#else
+             (void)t;
+#endif
+         },
          .on_epoch = [&](ctnn::epoch_stats& s) {
              bar.update(s);
              ep.push_back(static_cast<double>(s.epoch + 1));
@@ -70,6 +91,7 @@ int run() {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     bar.finish();
     std::printf("%s\n", result.describe().c_str());
+    if (!last_checkpoint.empty()) std::printf("last checkpoint: %s\n", last_checkpoint.c_str());
     std::printf("training time: %.3f s for %zu epochs (%llu Adam steps of %zu images, with per-epoch evaluation)\n\n",
                 seconds, result.epochs_run, static_cast<unsigned long long>(tr.steps()), batch);
 

@@ -30,7 +30,8 @@
 //   validation set (or the metric: early_stopping.watch). After `patience` epochs without an
 //   improvement larger than min_delta, training stops. With restore_best, the network (parameters
 //   and buffers) is then set bit for bit to its state after the best epoch, also when the epochs
-//   run out; the optimizer state stays that of the last epoch, as in Keras.
+//   run out (not after a divergence, below); the optimizer state stays that of the last epoch,
+//   as in Keras.
 // - Divergence: after every step fit checks the loss, the gradients and the parameters. When one
 //   is NaN or infinite, training stops and the network, the optimizer (its state, its lr, the
 //   step count) and the trainer's generator are set back to their state before that step: fit
