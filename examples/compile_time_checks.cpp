@@ -6,25 +6,28 @@
 // user wrote, with the two sizes on the next line. Compile this file with -DCTNN_SHOW_SHAPE_ERROR
 // to see one. Pasted from g++ 12.2 (-std=c++20 -march=native), the mistake being
 //     ctnn::tensor<float, 65> x{};   auto y = net.forward(x);     // 65 features, the network takes 64
-// the compiler says (the include chain's "In file included from" lines left out):
+// the compiler says (the include chain's "In file included from" lines left out; the line
+// numbers are those of the headers at the time of writing):
 //
 //   include/ctnn/network.hpp: In instantiation of ‘auto ctnn::network<T, Specs>::forward(const ctnn::tensor<U, E ...>&) const [with U = float; long unsigned int ...D = {65}; T = float; auto ...Specs = {ctnn::input_t<64>(), ctnn::dense_t<32>(), ctnn::relu_t(), ctnn::dense_t<10>()}]’:
-//   examples/compile_time_checks.cpp:101:25:   required from here
-//   include/ctnn/network.hpp:135:64: error: static assertion failed: ctnn: the input's feature count differs from the network's input<N>
-//     135 |         static_assert(tensor<U, D...>::shape[sizeof...(D) - 1] == input_size,
+//   examples/compile_time_checks.cpp:104:25:   required from here
+//   include/ctnn/network.hpp:123:64: error: static assertion failed: ctnn: the input's feature count differs from the network's input<N>
+//     123 |         static_assert(tensor<U, D...>::shape[sizeof...(D) - 1] == input_size,
 //         |                       ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~^~~~~~~~~~~~~
-//   include/ctnn/network.hpp:135:64: note: the comparison reduces to ‘(65 == 64)’
+//   include/ctnn/network.hpp:123:64: note: the comparison reduces to ‘(65 == 64)’
 //
-// and nothing more: that error is the first and the only one. Training with a target of the wrong width,
+// and nothing more: that error is the first and the only one.
+//
+// Training with a target of the wrong width,
 //     ctnn::tensor<float, 32, 9> y{};   tr.step(xb, y);             // 9 target columns, 10 outputs
 // gives
-//   include/ctnn/backprop.hpp:60:41: error: static assertion failed: ctnn: the target's (or upstream gradient's) width differs from the network's output width
-//   include/ctnn/backprop.hpp:60:41: note: the comparison reduces to ‘(9 == 10)’
+//   include/ctnn/backprop.hpp:62:41: error: static assertion failed: ctnn: the target's (or upstream gradient's) width differs from the network's output width
+//   include/ctnn/backprop.hpp:62:41: note: the comparison reduces to ‘(9 == 10)’
 // and fitting a dataset made for another network,
 //     ctnn::dataset<float, 65, 10> d{x, labels};   ctnn::fit<32>(tr, d);
 // gives
-//   include/ctnn/train/fit.hpp:375:37: error: static assertion failed: ctnn: the dataset's input width differs from the network's input<N>
-//   include/ctnn/train/fit.hpp:375:37: note: the comparison reduces to ‘(65 == 64)’
+//   include/ctnn/train/fit.hpp:376:37: error: static assertion failed: ctnn: the dataset's input width differs from the network's input<N>
+//   include/ctnn/train/fit.hpp:376:37: note: the comparison reduces to ‘(65 == 64)’
 #include <ctnn/ctnn.hpp>
 
 #include <cstdio>

@@ -373,6 +373,43 @@ TEST_CASE("divergence: a non-finite gradient is reported as such") {
     CHECK(net.layer<0>().weight(0, 0) != 0.f);  // two good steps were kept
 }
 
+// With dropout (masks from the trainer's generator) and batch_norm (running statistics in the
+// network's buffers): the replay after a divergence redraws the same masks and recomputes the
+// same statistics, so the state is that of two steps by hand, buffers and generator included.
+using noisy_net = network<float, input<2>, dense<8>, ctnn::batch_norm, ctnn::relu, ctnn::dropout<0.25>, dense<3>>;
+
+TEST_CASE("divergence with dropout and batch_norm: the network, its buffers and the generator are restored") {
+    const blobs data{32, 9};
+    std::vector<float> y(32 * 3, 0.f);
+    for (std::size_t i = 0; i < 32; ++i) y[3 * i + static_cast<std::size_t>(data.labels[i])] = 1.f;
+    y[3 * 20] = 99.f;  // row 20: the third batch of 8, without shuffling
+    const ctnn::dataset_for<noisy_net> train{data.x, y};
+    auto fresh = [] {
+        noisy_net n{};
+        ctnn::init::xavier_uniform(n, 4);
+        return n;
+    };
+    using noisy_trainer = ctnn::trainer<noisy_net, nan_gradient_loss, optim::adam>;
+    noisy_net net = fresh();
+    noisy_trainer tr{net, {.lr = 0.01}, {.seed = 5}};
+    const auto r = ctnn::fit<8>(tr, train, {.epochs = 2, .shuffle = false});
+    REQUIRE(r.reason == ctnn::stop_reason::diverged);
+    CHECK(r.diverged_step == 3);
+
+    noisy_net ref = fresh();
+    noisy_trainer tref{ref, {.lr = 0.01}, {.seed = 5}};
+    tensor<float, 8, 2> xb;
+    tensor<float, 8, 3> yb;
+    for (std::size_t b = 0; b < 2; ++b) {
+        for (std::size_t k = 0; k < 16; ++k) xb[k] = data.x[b * 16 + k];
+        for (std::size_t k = 0; k < 24; ++k) yb[k] = y[b * 24 + k];
+        tref.step(xb, yb);
+    }
+    CHECK(net == ref);  // parameters and batch_norm's running statistics
+    CHECK(tr.generator().state() == tref.generator().state());
+    CHECK(tr.steps() == 2);
+}
+
 TEST_CASE("metrics on hand-computed cases") {
     // accuracy by argmax (cross_entropy): rows 0 and 2 right, row 1 wrong; a tie goes to index 0.
     ctnn::metric_accumulator<loss::cross_entropy, float, 3> acc{ctnn::metric::automatic};
