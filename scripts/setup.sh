@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build g++          # build
-  libxsimd-dev                   # the library's one dependency (xsimd 8.1, header-only)
+  libxsimd-dev                   # the library's dependencies (header-only): xsimd 8.1,
+  nlohmann-json3-dev             #   and nlohmann-json 3 for the safetensors header (io/)
   doctest-dev                    # tests
   libbenchmark-dev libeigen3-dev # benchmarks (Eigen is the hand-written baseline, bench-only)
 )

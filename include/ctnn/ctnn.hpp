@@ -7,6 +7,10 @@
 #include <ctnn/core/tensor.hpp>
 #include <ctnn/dsl.hpp>
 #include <ctnn/init.hpp>
+#include <ctnn/io/embedded.hpp>
+#include <ctnn/io/error.hpp>
+#include <ctnn/io/safetensors.hpp>
+#include <ctnn/io/write_header.hpp>
 #include <ctnn/layers/activations.hpp>
 #include <ctnn/layers/batch_norm.hpp>
 #include <ctnn/layers/dense.hpp>
