@@ -65,6 +65,16 @@ void load_state(Net& net, const std::string& prefix) {
     });
 }
 
+// The largest relative error seen against the goldens, per dtype (|b| > 1e-3), reported at the end.
+double max_rel_error[2] = {0, 0};
+template <class T>
+void track(double a, double b) {
+    if (std::abs(b) > 1e-3) {
+        double& m = max_rel_error[sizeof(T) == 4 ? 0 : 1];
+        m = std::max(m, std::abs(a - b) / std::abs(b));
+    }
+}
+
 template <class T>
 struct tol {
     static constexpr double rtol = sizeof(T) == 4 ? 2e-4 : 1e-9;
@@ -79,6 +89,7 @@ void check_values(const Tensor& got, const std::string& name, double scale = 1) 
         CAPTURE(name);
         CAPTURE(i);
         CHECK(ctnn_test::close<double>(got[i], r.values[i], tol<T>::rtol * scale, tol<T>::atol * scale));
+        track<T>(got[i], r.values[i]);
     }
 }
 
@@ -97,6 +108,7 @@ void check_state(const Store& s, const std::string& prefix, bool buffers, double
         for (std::size_t i = 0; i < t.size(); ++i) {
             CAPTURE(i);
             CHECK(ctnn_test::close<double>(t.flat(i), r.values[i], tol<T>::rtol * scale, tol<T>::atol * scale));
+            track<T>(t.flat(i), r.values[i]);
         }
     };
     s.for_each_parameter(check);
@@ -415,6 +427,11 @@ TEST_CASE("residual: y = x + f(x), single sample and batch, on the scalar and SI
     for (std::size_t i = 0; i < 5; ++i) x1[i] = x[i];
     const auto y1 = net.forward(x1);
     for (std::size_t i = 0; i < 5; ++i) CHECK(y1[i] == y[i]);
+}
+
+TEST_CASE("the largest relative error against PyTorch (shown with -s)") {
+    MESSAGE("norm goldens, max relative error where |value| > 1e-3: float " << max_rel_error[0] << ", double "
+                                                                           << max_rel_error[1]);
 }
 
 }  // namespace
