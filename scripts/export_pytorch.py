@@ -15,9 +15,10 @@ Writes (the tests and examples only read these committed files; CI needs no torc
                                                 conversion of it to F32 (and of F16/BF16 to F64)
 
 The model is the ctnn network
-    ctnn::network<float, ctnn::input<3>, ctnn::dense<16>, ctnn::tanh, ctnn::dense<16>, ctnn::gelu,
-                  ctnn::dense<2>>
+    ctnn::network<float, ctnn::input<3>, ctnn::dense<16>, ctnn::batch_norm, ctnn::tanh,
+                  ctnn::dense<16>, ctnn::gelu, ctnn::dropout<0.1>, ctnn::dense<2>>
 trained by Adam to fit y = (sin(x0) + x1 x2, cos(x1) - x0^2 / 2) on x uniform in [-1.5, 1.5]^3.
+Its state dict has parameters and buffers, including batch norm's int64 num_batches_tracked.
 
 The `safetensors` package is not in Debian, so save_file below writes the format itself, exactly as
 safetensors.torch.save_file does: 8-byte little-endian header length; a compact JSON header mapping
@@ -90,7 +91,8 @@ def self_test():
 
 def build_model():
     torch.manual_seed(0)
-    return nn.Sequential(nn.Linear(3, 16), nn.Tanh(), nn.Linear(16, 16), nn.GELU(), nn.Linear(16, 2))
+    return nn.Sequential(nn.Linear(3, 16), nn.BatchNorm1d(16), nn.Tanh(), nn.Linear(16, 16), nn.GELU(),
+                         nn.Dropout(0.1), nn.Linear(16, 2))
 
 
 def target(x):
@@ -110,6 +112,7 @@ def train(model):
             loss = nn.functional.mse_loss(model(x[idx]), y[idx])
             loss.backward()
             opt.step()
+    model.eval()
     with torch.no_grad():
         return nn.functional.mse_loss(model(x), y).item()
 

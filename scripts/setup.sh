@@ -8,6 +8,7 @@ packages=(
   libxsimd-dev                   # the library's dependencies (header-only): xsimd 8.1,
   nlohmann-json3-dev             #   and nlohmann-json 3 for the safetensors header (io/)
   doctest-dev                    # tests
+  clang libclang-rt-dev          # fuzzing the safetensors loader (libFuzzer and the sanitizers' runtimes)
   libbenchmark-dev libeigen3-dev # benchmarks (Eigen is the hand-written baseline, bench-only)
 )
 

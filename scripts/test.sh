@@ -4,7 +4,8 @@
 #   native    -O3 -march=native: the widest SIMD of this machine (AVX-512 here)
 #   baseline  -O2 for baseline x86-64 (SSE2 only): the narrowest SIMD a user may have
 #   sanitize  -O1 with AddressSanitizer and UndefinedBehaviorSanitizer
-# and builds the examples and the benchmarks (the benchmarks are run by scripts/bench.sh).
+# builds the examples and the benchmarks (the benchmarks are run by scripts/bench.sh), and fuzzes
+# the safetensors loader for CTNN_FUZZ_SECONDS (default 60) with clang's libFuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -31,3 +32,6 @@ configure build/sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -
 cmake --build build/sanitize -j "$jobs" --target ctnn_tests
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build/sanitize -j "$jobs" --output-on-failure -R '^test_'
+
+echo "== fuzzing the safetensors loader (libFuzzer + ASan + UBSan, ${CTNN_FUZZ_SECONDS:-60} s) =="
+scripts/fuzz.sh

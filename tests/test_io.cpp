@@ -36,8 +36,13 @@
 
 namespace {
 
+using ctnn::batch_norm;
 using ctnn::dense;
+using ctnn::dropout;
 using ctnn::gelu;
+using ctnn::layer_norm;
+using ctnn::relu;
+using ctnn::residual;
 using ctnn::input;
 using ctnn::network;
 using ctnn::no_bias;
@@ -51,8 +56,11 @@ template <class T>
 using small_net = network<T, input<3>, dense<5>, tanh, dense<2>>;  // 0.weight [5, 3], 0.bias, 2.weight [2, 5], 2.bias
 template <class T>
 using conversion_net = network<T, input<3>, dense<4>, dense<2>>;   // the tensors of the conversion references
-template <class T>
-using interop_net = network<T, input<3>, dense<16>, tanh, dense<16>, gelu, dense<2>>;  // scripts/export_pytorch.py
+template <class T>  // scripts/export_pytorch.py's nn.Sequential
+using interop_net = network<T, input<3>, dense<16>, batch_norm, tanh, dense<16>, gelu, dropout<0.1>, dense<2>>;
+template <class T>  // every kind of tensor: parameters, buffers, a counter, nested names
+using buffered_net = network<T, input<3>, dense<6>, batch_norm, relu,
+                             residual<dense<6>, layer_norm, relu, dense<6>>, dropout<0.25>, dense<2>>;
 
 // ---- helpers ------------------------------------------------------------------------------------
 
@@ -184,6 +192,20 @@ Net random_net(std::uint64_t seed) {
     return net;
 }
 
+template <class T>
+struct batches {
+    static constexpr std::size_t count = 5;
+    tensor<T, 6, 3> x[count];
+    tensor<T, 6, 2> y[count];
+    batches() {
+        ctnn::rng r{77};
+        for (std::size_t k = 0; k < count; ++k) {
+            for (std::size_t i = 0; i < x[k].size; ++i) x[k][i] = random_value<T>(r);
+            for (std::size_t i = 0; i < y[k].size; ++i) y[k][i] = random_value<T>(r);
+        }
+    }
+};
+
 // ---- round trips and the file layout ------------------------------------------------------------
 
 TEST_CASE_TEMPLATE("a network saves with PyTorch's names, shapes and dtype, and loads back bit for bit", T, float,
@@ -257,6 +279,49 @@ TEST_CASE_TEMPLATE("gradients save under their parameters' names and round-trip"
     Net n{};
     ctnn::load_safetensors(n, path);
     CHECK(n.template layer<0>().weight(4, 2) == g.template layer<0>().weight(4, 2));
+}
+
+TEST_CASE_TEMPLATE("buffers, int64 counters and nested names save like PyTorch's state_dict and round-trip", T, float,
+                   double) {
+    using Net = buffered_net<T>;
+    auto net = random_net<Net>(40);
+    // A few training steps move the running statistics and the counter off their initial values.
+    ctnn::trainer<Net, loss::mse, optim::sgd> tr{net, {.lr = 0.01}, {.seed = 5}};
+    const batches<T> data;
+    for (std::size_t k = 0; k < 3; ++k) tr.step(data.x[k], data.y[k]);
+    REQUIRE(net.template layer<1>().num_batches_tracked() == 3);
+
+    const auto bytes = ctnn::save_safetensors_to_bytes(net);
+    const ctnn::io::safetensors_file file(bytes, "buffered");
+    std::vector<std::string> names;
+    for (const auto& t : file.tensors()) names.push_back(t.name);
+    const std::vector<std::string> expected{"1.num_batches_tracked", "0.bias", "0.weight", "1.bias", "1.running_mean",
+                                            "1.running_var", "1.weight", "3.0.bias", "3.0.weight", "3.1.bias",
+                                            "3.1.weight", "3.3.bias", "3.3.weight", "5.bias", "5.weight"};
+    CHECK(names == expected);
+    const auto& counter = file.at("1.num_batches_tracked");
+    CHECK(counter.dtype == ctnn::io::dtype::i64);
+    CHECK(counter.shape.empty());
+    CHECK(ctnn::io::detail::load_le<std::uint64_t>(reinterpret_cast<const unsigned char*>(file.bytes(counter).data())) == 3);
+    CHECK(file.at("1.running_var").dtype == (sizeof(T) == 4 ? ctnn::io::dtype::f32 : ctnn::io::dtype::f64));
+    CHECK(file.values<T>("1.running_var")[2] == net.template layer<1>().running_var(2));
+    CHECK(file.values<T>("3.3.weight")[7] == net.template layer<3>().template layer<3>().weight(1, 1));
+
+    Net back{};
+    ctnn::load_safetensors_from_bytes(back, bytes);
+    CHECK(snapshot(back) == snapshot(net));
+    CHECK(back.template layer<1>().num_batches_tracked() == 3);
+
+    // The counter is an int64 scalar and nothing else.
+    auto other = random_net<Net>(41);
+    check_bad_file(other, edit_header(bytes, "{\"dtype\":\"I64\"", "{\"dtype\":\"F64\""), "1.num_batches_tracked",
+                   {"dtype F64 in the file, I64 in the network"});
+    check_bad_file(other, edit_header(bytes, "\"shape\":[]", "\"shape\":[1]"), "1.num_batches_tracked",
+                   {"shape [1] in the file, [] (a scalar) in the network"});
+    // A buffer with the wrong shape, found after the parameters were decoded.
+    check_bad_file(other, edit_header(bytes, "\"shape\":[6],\"data_offsets\":[" + std::to_string(8 + 30 * sizeof(T)),
+                                      "\"shape\":[2,3],\"data_offsets\":[" + std::to_string(8 + 30 * sizeof(T))),
+                   "1.running_mean", {"shape [2, 3] in the file, [6] in the network"});
 }
 
 TEST_CASE("the format's own serialization examples parse") {
@@ -551,25 +616,10 @@ TEST_CASE("saves are atomic: a failed save keeps the old file and leaves no temp
 
 // ---- trainer checkpoints -----------------------------------------------------------------------
 
-template <class T>
-struct batches {
-    static constexpr std::size_t count = 5;
-    tensor<T, 6, 3> x[count];
-    tensor<T, 6, 2> y[count];
-    batches() {
-        ctnn::rng r{77};
-        for (std::size_t k = 0; k < count; ++k) {
-            for (std::size_t i = 0; i < x[k].size; ++i) x[k][i] = random_value<T>(r);
-            for (std::size_t i = 0; i < y[k].size; ++i) y[k][i] = random_value<T>(r);
-        }
-    }
-};
-
 // Trains n + m steps straight, and n steps, a checkpoint, a fresh trainer and m more: the two
 // must agree bit for bit (parameters, optimizer state, step count).
-template <class T, class Opt>
+template <class T, class Opt, class Net = small_net<T>>
 void check_resume(Opt opt, ctnn::trainer_options options = {}) {
-    using Net = small_net<T>;
     const batches<T> data;
     constexpr std::size_t n = 7, m = 6;
     const fs::path path = scratch("checkpoint.safetensors");
@@ -609,6 +659,9 @@ TEST_CASE_TEMPLATE("a trainer checkpoint resumes training bit-identically", T, f
     SUBCASE("adagrad, lr decay, initial accumulator") {
         check_resume<T>(optim::adagrad{.lr = 0.05, .lr_decay = 0.01, .initial_accumulator_value = 0.1});
     }
+    SUBCASE("dropout, batch norm, layer norm, residual: generator, running statistics, counter") {
+        check_resume<T, optim::adam, buffered_net<T>>(optim::adam{.lr = 1e-2}, {.seed = 99});
+    }
 }
 
 TEST_CASE("a trainer checkpoint names its entries so that PyTorch can take the network's") {
@@ -619,10 +672,14 @@ TEST_CASE("a trainer checkpoint names its entries so that PyTorch can take the n
     const ctnn::io::safetensors_file file(ctnn::save_safetensors_to_bytes(tr), "checkpoint");
     std::vector<std::string> names;
     for (const auto& t : file.tensors()) names.push_back(t.name);
-    // The I64 scalar first (descending dtype), then the rest by name.
-    CHECK(names.front() == "trainer.step");
-    CHECK(file.tensors().front().dtype == ctnn::io::dtype::i64);
-    CHECK(file.tensors().front().shape.empty());
+    // The I64 scalars first (descending dtype), then the rest by name.
+    REQUIRE(names.size() >= 2);
+    CHECK(names[0] == "trainer.rng");
+    CHECK(names[1] == "trainer.step");
+    CHECK(file.tensors()[1].dtype == ctnn::io::dtype::i64);
+    CHECK(file.tensors()[1].shape.empty());
+    const auto* step = reinterpret_cast<const unsigned char*>(file.bytes(file.tensors()[1]).data());
+    CHECK(ctnn::io::detail::load_le<std::uint64_t>(step) == 1);
     for (const char* k : {"0.weight", "2.bias", "optimizer.exp_avg.0.weight", "optimizer.exp_avg_sq.2.bias",
                           "optimizer.max_exp_avg_sq.2.weight"})
         CHECK_MESSAGE(std::find(names.begin(), names.end(), k) != names.end(), k);
@@ -632,7 +689,7 @@ TEST_CASE("a trainer checkpoint names its entries so that PyTorch can take the n
     // A network loads the checkpoint only with strict = false.
     Net plain{};
     const auto e = expect_io_error([&] { ctnn::load_safetensors_from_bytes(plain, ctnn::save_safetensors_to_bytes(tr)); });
-    CHECK(e.tensor() == "trainer.step");
+    CHECK(e.tensor() == "trainer.rng");
     CHECK(contains(e.what(), "a ctnn::trainer loads all of it"));
     ctnn::load_safetensors_from_bytes(plain, ctnn::save_safetensors_to_bytes(tr), {.strict = false});
     CHECK(plain == net);
@@ -644,6 +701,8 @@ TEST_CASE_TEMPLATE("the model PyTorch trained and exported gives PyTorch's outpu
     const std::string dir = CTNN_EXAMPLES_DATA_DIR;
     interop_net<T> net{};
     ctnn::load_safetensors(net, dir + "/pytorch_interop.safetensors");  // F32; converted for double
+    CHECK(net.template layer<1>().num_batches_tracked() == 300 * 8);     // PyTorch's I64, 8 batches x 300 epochs
+    CHECK(net.template layer<1>().running_var(0) != 1);
     const ctnn::io::safetensors_file io(dir + "/pytorch_interop_io.safetensors");
     const auto x = io.values<T>("inputs");
     const auto expected = io.values<T>(sizeof(T) == 4 ? "outputs" : "outputs_f64");
@@ -746,6 +805,34 @@ TEST_CASE_TEMPLATE("write_header writes every value exactly, and a table that bu
     const auto e = expect_io_error([&] { ctnn::write_header(net, scratch("bad.hpp"), "my-model"); });
     CHECK(contains(e.what(), "\"my-model\" is not a C++ identifier"));
     CHECK(!fs::exists(scratch("bad.hpp")));
+}
+
+TEST_CASE("write_header exports buffers and counters after the parameters") {
+    using Net = buffered_net<double>;
+    auto net = random_net<Net>(31);
+    ctnn::trainer<Net, loss::mse, optim::sgd> tr{net, {.lr = 0.01}, {.seed = 5}};
+    const batches<double> data;
+    for (std::size_t k = 0; k < 4; ++k) tr.step(data.x[k], data.y[k]);
+    const fs::path path = scratch("buffered.hpp");
+    ctnn::write_header(net, path, "buffered");
+    std::ifstream f(path);
+    const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    CHECK(contains(text, "//   1.running_var [6]\n//   1.num_batches_tracked [] int64\n"));
+    CHECK(contains(text, "{\"1.num_batches_tracked\", 0, {0, 0}, nullptr, 4},"));
+    CHECK(contains(text, "{\"3.3.weight\", 2, {6, 6}, t"));
+    std::size_t k = 0;
+    auto check = [&](const ctnn::layer_path&, const auto& t) {
+        if (t.rank == 0) {  // the counter has no array
+            ++k;
+            return;
+        }
+        const auto values = literals<double>(text, k++);
+        REQUIRE(values.size() == t.size());
+        for (std::size_t i = 0; i < t.size(); ++i) CHECK(std::bit_cast<std::uint64_t>(values[i]) == std::bit_cast<std::uint64_t>(t.flat(i)));
+    };
+    net.for_each_parameter(check);
+    net.for_each_buffer(check);
+    CHECK(k == 15);
 }
 
 // The table a generated header holds, built by hand: same_tensors checks names, shapes and order

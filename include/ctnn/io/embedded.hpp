@@ -4,8 +4,7 @@
 //   embedded::same_tensors<Net>(table)   whether Net has exactly these tensors (names, shapes, order)
 //   embedded::build<Net>(table)          a Net holding the saved values
 // Both are constexpr, so `constexpr Net net = my_model<Net>();` builds the network at compile time
-// and places it in read-only memory (for a network with an int64 counter, such as batch norm's
-// num_batches_tracked, build runs at run time only: the counter is written through memcpy).
+// and places it in read-only memory.
 // This header needs neither the file system nor the JSON parser.
 #include <ctnn/io/state_dict.hpp>
 #include <ctnn/layers/layer.hpp>
@@ -86,7 +85,12 @@ constexpr Net build(const std::array<embedded_tensor<T>, N>& table) {
     detail::for_each_tensor(net, [&](const layer_path&, const auto& t) {
         const embedded_tensor<T>& e = table[k++];
         if (io::detail::is_counter(t)) {
-            if constexpr (requires { t.set_counter(e.counter); }) t.set_counter(e.counter);
+            // A counter is an int64 in the bytes of the T elements at base (layer.hpp); bit_cast
+            // writes it there in constant evaluation too.
+            using V = std::remove_cvref_t<decltype(*t.base)>;
+            constexpr std::size_t n = sizeof(std::int64_t) / sizeof(V);
+            const auto parts = std::bit_cast<std::array<V, n>>(e.counter);
+            for (std::size_t i = 0; i < n; ++i) t.base[i] = parts[i];
         } else {
             for (std::size_t i = 0; i < t.size(); ++i) t.flat(i) = e.values[i];
         }
