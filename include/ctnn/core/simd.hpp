@@ -257,11 +257,58 @@ inline vec<T, N> fma(vec<T, N> a, vec<T, N> b, vec<T, N> c) noexcept {
 }
 template <class T, std::size_t N>
 inline vec<T, N> select(mask<T, N> m, vec<T, N> a, vec<T, N> b) noexcept { return {xsimd::select(m.m, a.v, b.v)}; }
-// min/max with the scalar path's NaN behaviour: min(a, b) = b < a ? b : a.
+// min/max with the scalar path's NaN behaviour: min(a, b) = b < a ? b : a, max(a, b) = a < b ? b : a
+// (a NaN in a is kept, a NaN in b gives a). That is x86's minps(b, a) / maxps(b, a) exactly: one
+// instruction, where a compare and a blend is what g++ makes of the select. (AVX-512 through the
+// zero-masked forms: see the note above pow2i.)
 template <class T, std::size_t N>
-inline vec<T, N> min(vec<T, N> a, vec<T, N> b) noexcept { return select(b < a, b, a); }
+inline vec<T, N> min(vec<T, N> a, vec<T, N> b) noexcept {
+    [[maybe_unused]] constexpr std::size_t bytes = N * sizeof(T);
+    [[maybe_unused]] constexpr bool f32 = std::is_same_v<T, float>;
+#if defined(__AVX512F__)
+    if constexpr (bytes == 64) {
+        if constexpr (f32) return {_mm512_maskz_min_ps(static_cast<__mmask16>(0xffff), b.v, a.v)};
+        else return {_mm512_maskz_min_pd(static_cast<__mmask8>(0xff), b.v, a.v)};
+    } else
+#endif
+#if defined(__AVX__)
+    if constexpr (bytes == 32) {
+        if constexpr (f32) return {_mm256_min_ps(b.v, a.v)}; else return {_mm256_min_pd(b.v, a.v)};
+    } else
+#endif
+#if defined(__SSE2__)
+    if constexpr (bytes == 16) {
+        if constexpr (f32) return {_mm_min_ps(b.v, a.v)}; else return {_mm_min_pd(b.v, a.v)};
+    } else
+#endif
+    {
+        return select(b < a, b, a);
+    }
+}
 template <class T, std::size_t N>
-inline vec<T, N> max(vec<T, N> a, vec<T, N> b) noexcept { return select(a < b, b, a); }
+inline vec<T, N> max(vec<T, N> a, vec<T, N> b) noexcept {
+    [[maybe_unused]] constexpr std::size_t bytes = N * sizeof(T);
+    [[maybe_unused]] constexpr bool f32 = std::is_same_v<T, float>;
+#if defined(__AVX512F__)
+    if constexpr (bytes == 64) {
+        if constexpr (f32) return {_mm512_maskz_max_ps(static_cast<__mmask16>(0xffff), b.v, a.v)};
+        else return {_mm512_maskz_max_pd(static_cast<__mmask8>(0xff), b.v, a.v)};
+    } else
+#endif
+#if defined(__AVX__)
+    if constexpr (bytes == 32) {
+        if constexpr (f32) return {_mm256_max_ps(b.v, a.v)}; else return {_mm256_max_pd(b.v, a.v)};
+    } else
+#endif
+#if defined(__SSE2__)
+    if constexpr (bytes == 16) {
+        if constexpr (f32) return {_mm_max_ps(b.v, a.v)}; else return {_mm_max_pd(b.v, a.v)};
+    } else
+#endif
+    {
+        return select(a < b, b, a);
+    }
+}
 template <class T, std::size_t N>
 inline vec<T, N> abs(vec<T, N> a) noexcept { return {xsimd::abs(a.v)}; }
 template <class T, std::size_t N>
