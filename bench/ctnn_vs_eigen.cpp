@@ -17,11 +17,15 @@
 
 #include "bench_common.hpp"
 #include "eigen_mlp.hpp"
+#if defined(CTNN_BENCH_LIBTORCH)
+#include "torch_mlp.hpp"
+#endif
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -42,16 +46,33 @@ struct pair_of_nets {
     alignas(64) ctnn::tensor<float, out> y[ring];
     alignas(64) ctnn::tensor<float, 32, in> xb[ring];
     alignas(64) ctnn::tensor<float, 32, out> yb[ring];
+#if defined(CTNN_BENCH_LIBTORCH)
+    std::unique_ptr<torch_baseline::mlp> torch;
+    alignas(64) ctnn::tensor<float, 32, out> torch_out{};
+#endif
 
-    pair_of_nets() {
+    explicit pair_of_nets([[maybe_unused]] bool tanh) {
+#if defined(CTNN_BENCH_LIBTORCH)
+        torch = torch_baseline::make_mlp(tanh, std::vector<int>(EigenNet::widths.begin(), EigenNet::widths.end()));
+#endif
         ctnn::init::torch_default(net, 2026);
         std::size_t linear = 0;
         net.for_each_parameter([&](const ctnn::layer_path&, const auto& t) {
             if (t.name == "weight") {
                 for (std::size_t o = 0; o < t.shape[0]; ++o)
-                    for (std::size_t i = 0; i < t.shape[1]; ++i) eigen.set_weight(int(linear), int(o), int(i), t(o, i));
+                    for (std::size_t i = 0; i < t.shape[1]; ++i) {
+                        eigen.set_weight(int(linear), int(o), int(i), t(o, i));
+#if defined(CTNN_BENCH_LIBTORCH)
+                        torch->set_weight(int(linear), int(o), int(i), t(o, i));
+#endif
+                    }
             } else {
-                for (std::size_t o = 0; o < t.shape[0]; ++o) eigen.set_bias(int(linear), int(o), t(o));
+                for (std::size_t o = 0; o < t.shape[0]; ++o) {
+                    eigen.set_bias(int(linear), int(o), t(o));
+#if defined(CTNN_BENCH_LIBTORCH)
+                    torch->set_bias(int(linear), int(o), t(o));
+#endif
+                }
                 ++linear;
             }
         });
@@ -71,6 +92,10 @@ struct pair_of_nets {
             const auto a = net.forward(x[k]);
             const float* b = eigen.forward(x[k].data());
             for (std::size_t o = 0; o < out; ++o) d = std::max(d, double(std::abs(a[o] - b[o])));
+#if defined(CTNN_BENCH_LIBTORCH)
+            torch->forward(x[k].data(), torch_out.data());
+            for (std::size_t o = 0; o < out; ++o) d = std::max(d, double(std::abs(a[o] - torch_out[o])));
+#endif
         }
         return d;
     }
@@ -154,6 +179,36 @@ void register_net(const std::string& name, Pair& p) {
             benchmark::DoNotOptimize(p.eigen.train_step_batch(p.xb[i].data(), p.yb[i].data()));
         }
     });
+#if defined(CTNN_BENCH_LIBTORCH)
+    benchmark::RegisterBenchmark((name + "/fwd1/torch").c_str(), [&p](benchmark::State& st) {
+        std::size_t k = 0;
+        for (auto _ : st) {
+            p.torch->forward(p.x[k++ % ring].data(), p.torch_out.data());
+            benchmark::ClobberMemory();
+        }
+    });
+    benchmark::RegisterBenchmark((name + "/fwd32/torch").c_str(), [&p](benchmark::State& st) {
+        std::size_t k = 0;
+        for (auto _ : st) {
+            p.torch->forward_batch(p.xb[k++ % ring].data(), p.torch_out.data());
+            benchmark::ClobberMemory();
+        }
+    });
+    benchmark::RegisterBenchmark((name + "/train1/torch").c_str(), [&p](benchmark::State& st) {
+        std::size_t k = 0;
+        for (auto _ : st) {
+            const std::size_t i = k++ % ring;
+            benchmark::DoNotOptimize(p.torch->train_step(p.x[i].data(), p.y[i].data()));
+        }
+    });
+    benchmark::RegisterBenchmark((name + "/train32/torch").c_str(), [&p](benchmark::State& st) {
+        std::size_t k = 0;
+        for (auto _ : st) {
+            const std::size_t i = k++ % ring;
+            benchmark::DoNotOptimize(p.torch->train_step_batch(p.xb[i].data(), p.yb[i].data()));
+        }
+    });
+#endif
 }
 
 // Keeps every repetition's time (ns per call) and the peak's FLOP/s, then prints the table.
@@ -190,8 +245,13 @@ void print_table(const collector& c) {
     const double peak = c.peak.empty() ? NAN : *std::max_element(c.peak.begin(), c.peak.end());
     std::printf("\n== ctnn / Eigen, medians of CPU time over the repetitions (ns per call; fwd32 per sample) ==\n");
     std::printf("fp32 peak measured here: %.1f GFLOP/s (independent FMA chains, best variant)\n", peak / 1e9);
-    std::printf("%-10s %-8s %11s %11s %8s %8s %8s %9s %7s\n", "net", "cell", "ctnn ns", "eigen ns", "ratio", "p10",
+    const bool torch = std::any_of(c.times.begin(), c.times.end(), [](const auto& t) {
+        return t.first.size() > 6 && t.first.compare(t.first.size() - 6, 6, "/torch") == 0;
+    });
+    std::printf("%-10s %-8s %11s %11s %8s %8s %8s %9s %7s", "net", "cell", "ctnn ns", "eigen ns", "ratio", "p10",
                 "p90", "GFLOP/s", "% peak");
+    if (torch) std::printf(" %11s %10s", "libtorch ns", "torch/ctnn");
+    std::printf("\n");
     for (const char* net : {"T", "S", "M", "W"})
         for (const char* cell : {"fwd1", "fwd32", "train1", "train32"}) {
             const std::string key = std::string(net) + "/" + cell;
@@ -203,9 +263,14 @@ void print_table(const collector& c) {
                 ratios.push_back(a->second[k] / b->second[k]);
             const double ta = quantile(a->second, 0.5), tb = quantile(b->second, 0.5);
             const double gflops = info.flops / ta;
-            std::printf("%-10s %-8s %11.1f %11.1f %8.3f %8.3f %8.3f %9.1f %6.1f%%\n", net, cell, ta / info.per_call,
+            std::printf("%-10s %-8s %11.1f %11.1f %8.3f %8.3f %8.3f %9.1f %6.1f%%", net, cell, ta / info.per_call,
                         tb / info.per_call, ta / tb, quantile(ratios, 0.1), quantile(ratios, 0.9), gflops,
                         100.0 * gflops * 1e9 / peak);
+            if (auto t = c.times.find(key + "/torch"); t != c.times.end()) {
+                const double tt = quantile(t->second, 0.5);
+                std::printf(" %11.1f %10.1f", tt / info.per_call, tt / ta);
+            }
+            std::printf("\n");
         }
 }
 
@@ -230,14 +295,19 @@ int main(int argc, char** argv) {
 
     using namespace ctnn;
     static pair_of_nets<network<float, input<2>, dense<8>, ctnn::tanh, dense<1>>,
-                        eigen_baseline::mlp<eigen_baseline::tanh_act, 2, 8, 1>> T;
+                        eigen_baseline::mlp<eigen_baseline::tanh_act, 2, 8, 1>> T{true};
     static pair_of_nets<network<float, input<8>, dense<16>, ctnn::tanh, dense<16>, ctnn::tanh, dense<1>>,
-                        eigen_baseline::mlp<eigen_baseline::tanh_act, 8, 16, 16, 1>> S;
+                        eigen_baseline::mlp<eigen_baseline::tanh_act, 8, 16, 16, 1>> S{true};
     static pair_of_nets<network<float, input<16>, dense<64>, relu, dense<64>, relu, dense<4>>,
-                        eigen_baseline::mlp<eigen_baseline::relu_act, 16, 64, 64, 4>> M;
+                        eigen_baseline::mlp<eigen_baseline::relu_act, 16, 64, 64, 4>> M{false};
     static pair_of_nets<network<float, input<64>, dense<128>, relu, dense<128>, relu, dense<16>>,
-                        eigen_baseline::mlp<eigen_baseline::relu_act, 64, 128, 128, 16>> W;
-    std::printf("same function: max |ctnn - eigen| forward difference T %.2g, S %.2g, M %.2g, W %.2g\n",
+                        eigen_baseline::mlp<eigen_baseline::relu_act, 64, 128, 128, 16>> W{false};
+    std::printf("same function: max |ctnn - eigen|%s forward difference T %.2g, S %.2g, M %.2g, W %.2g\n",
+#if defined(CTNN_BENCH_LIBTORCH)
+                " and |ctnn - libtorch|",
+#else
+                "",
+#endif
                 T.max_forward_difference(), S.max_forward_difference(), M.max_forward_difference(),
                 W.max_forward_difference());
     register_net("T", T);

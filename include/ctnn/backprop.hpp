@@ -72,7 +72,7 @@ constexpr bool check_output_like() {
 inline constexpr std::size_t backprop_chunk = 32;
 
 // The shared body: forward in training mode, then either a loss gives dL/dy or the caller does.
-template <std::size_t C, std::size_t B, class Net, class Loss>
+template <std::size_t C, std::size_t B, class Net, class Loss, bool Accumulate = true>
 typename Net::value_type backprop_chunk_at(Net& net, const typename Net::value_type* x,
                                            const typename Net::value_type* y, typename Net::gradients& g,
                                            typename Net::value_type* dx, const train_context& ctx) noexcept {
@@ -105,12 +105,12 @@ typename Net::value_type backprop_chunk_at(Net& net, const typename Net::value_t
     }
 
     if (dx == nullptr) {
-        seq::template backward<C, In, false>(net.parameter_block().data(), buffers, x, acts, dy, nullptr,
-                                             g.parameter_block().data());
+        seq::template backward<C, In, false, Accumulate>(net.parameter_block().data(), buffers, x, acts, dy,
+                                                         nullptr, g.parameter_block().data());
     } else {
         alignas(64) T dxp[C * in_stride];
-        seq::template backward<C, In, true>(net.parameter_block().data(), buffers, x, acts, dy, dxp,
-                                            g.parameter_block().data());
+        seq::template backward<C, In, true, Accumulate>(net.parameter_block().data(), buffers, x, acts, dy, dxp,
+                                                        g.parameter_block().data());
         for (std::size_t s = 0; s < C; ++s) std::memcpy(dx + s * In, dxp + s * in_stride, In * sizeof(T));
     }
     return loss;
@@ -120,15 +120,17 @@ typename Net::value_type backprop_chunk_at(Net& net, const typename Net::value_t
 template <class Net, std::size_t B>
 inline constexpr std::size_t chunk_for = Net::sequence_type::couples_samples || B < backprop_chunk ? B : backprop_chunk;
 
-template <class Net, class Loss, class X, class Y>
+// Accumulate false: the gradients are written rather than added to g (the trainer's step, which
+// would otherwise zero g first); the chunks after the first add theirs.
+template <class Net, class Loss, class X, class Y, bool Accumulate = true>
 typename Net::value_type run_backprop(Net& net, const X& x, const Y& y, typename Net::gradients& g,
                                       typename Net::value_type* dx, rng* generator) noexcept {
     using T = typename Net::value_type;
     constexpr std::size_t B = batch_of<Net, X>::size, In = Net::input_size, Out = Net::output_size;
     constexpr std::size_t C = chunk_for<Net, B>, full = B / C;
     const train_context ctx{generator};
-    T loss = T(0);
-    for (std::size_t k = 0; k < full; ++k)
+    T loss = backprop_chunk_at<C, B, Net, Loss, Accumulate>(net, x.data(), y.data(), g, dx, ctx);
+    for (std::size_t k = 1; k < full; ++k)
         loss += backprop_chunk_at<C, B, Net, Loss>(net, x.data() + k * C * In, y.data() + k * C * Out, g,
                                                    dx ? dx + k * C * In : nullptr, ctx);
     if constexpr (B % C != 0)
@@ -198,6 +200,19 @@ typename Net::value_type backprop(Net& net, const Loss&, const X& x, const Y& y,
     else
         return typename Net::value_type(0);
 }
+
+namespace detail {
+// The trainer's backprop: backprop(net, loss, x, y, g, r) with the gradients written into g
+// instead of added to it, which spares the trainer a pass that zeroes g before every step.
+template <class Net, class Loss, class X, class Y, class G>
+typename Net::value_type backprop_overwrite(Net& net, const Loss&, const X& x, const Y& y, G& g, rng& r) noexcept {
+    if constexpr (check_training_args<Net, G>() && check_loss<Loss>() && check_input<Net, X>() &&
+                  check_output_like<Net, X, Y>() && check_training_batch<Net, X>())
+        return run_backprop<Net, Loss, X, Y, false>(net, x, y, g, nullptr, &r);
+    else
+        return typename Net::value_type(0);
+}
+}  // namespace detail
 
 // The same, and dL/dx written into dx (the input's shape): what chaining networks needs.
 template <class Net, class Loss, class X, class Y, class G, class DX>

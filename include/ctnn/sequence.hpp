@@ -25,6 +25,10 @@ struct activation_epilogue {
     static constexpr V apply(V v) noexcept { return Activation::apply(v); }
 };
 
+// A layer whose backward<..., Accumulate = false> writes its gradients instead of adding to them.
+template <class L>
+concept writes_gradients = requires { requires L::overwrites_gradients; };
+
 template <class T, std::size_t In, std::size_t Lanes, auto... Specs>
 struct sequence {
     using value_type = T;
@@ -301,9 +305,10 @@ struct sequence {
     static constexpr const T* train_output(const T* acts) noexcept { return acts + activation_offsets<B>[count - 1]; }
 
     // Backward through every layer, last to first: dy is dL/d(output) (B rows of stride
-    // padded(out), padding zero); accumulates parameter gradients into gp; when NeedDx writes
-    // dL/dx into dx (B rows of stride padded(In)).
-    template <std::size_t B, std::size_t XS, bool NeedDx>
+    // padded(out), padding zero); accumulates parameter gradients into gp (or, with Accumulate
+    // false, writes them: layers that can write theirs do, the others' slices are zeroed first);
+    // when NeedDx writes dL/dx into dx (B rows of stride padded(In)).
+    template <std::size_t B, std::size_t XS, bool NeedDx, bool Accumulate = true>
     static constexpr void backward(const T* p, const T* b, const T* x, const T* acts, const T* dy, T* dx,
                                    T* gp) noexcept {
         alignas(64) T ws[2][B * max_width];
@@ -315,11 +320,17 @@ struct sequence {
                     using L = layer_t<i>;
                     constexpr bool need = i > 0 || NeedDx;
                     T* dst = i == 0 ? dx : ws[K % 2];
+                    if constexpr (!Accumulate && !writes_gradients<L> && param_size_of<L>() > 0)
+                        std::fill(gp + param_offsets[i], gp + param_offsets[i] + param_size_of<L>(), T(0));
                     if constexpr (has_training_forward<L>)
                         L::template backward<B, input_stride<i, XS>, stride<i + 1>, stride<i>, need>(
                             p + param_offsets[i], b + buffer_offsets[i], layer_input<i, B, XS>(x, acts),
                             acts + activation_offsets<B>[i], cur, dst, gp + param_offsets[i],
                             acts + activation_offsets<B>[count + 1 + i]);
+                    else if constexpr (!Accumulate && writes_gradients<L>)
+                        L::template backward<B, input_stride<i, XS>, stride<i + 1>, stride<i>, need, false>(
+                            p + param_offsets[i], b + buffer_offsets[i], layer_input<i, B, XS>(x, acts),
+                            acts + activation_offsets<B>[i], cur, dst, gp + param_offsets[i]);
                     else
                         L::template backward<B, input_stride<i, XS>, stride<i + 1>, stride<i>, need>(
                             p + param_offsets[i], b + buffer_offsets[i], layer_input<i, B, XS>(x, acts),

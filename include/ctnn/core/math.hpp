@@ -199,6 +199,13 @@ constexpr simd::vec<T, N> horner(simd::vec<T, N> x, const T (&c)[K]) noexcept {
     return horner(x, c, std::make_index_sequence<K - 1>{});
 }
 
+// fast_tanh's rational function (see there); fitted by scripts/gen_fast_tanh.py.
+struct fast_tanh_coefficients {
+    static constexpr float clamp = 8.0f;
+    static constexpr float p[] = {1.0f, 1.344452202e-01f, 3.571626032e-03f, 2.189513179e-05f, 1.523108928e-08f};
+    static constexpr float q[] = {1.0f, 4.677784741e-01f, 2.616455033e-02f, 3.411338257e-04f, 8.522716257e-07f};
+};
+
 template <class T, std::size_t N>
 constexpr simd::mask<T, N> is_nan(simd::vec<T, N> x) noexcept {
     return ~(x == x);  // not x != x: AVX-512's != is the ordered compare, false for NaN
@@ -373,6 +380,28 @@ constexpr simd::vec<T, N> tanh(simd::vec<T, N> x) noexcept {
     return simd::select((x == V(T(0))) | detail::is_nan(x), x, res);  // tanh(-0) = -0
 }
 
+// fast_tanh(x): tanh for activations, where a few ulps do not matter and the cost does. Float: the
+// rational function x P(x^2) / Q(x^2), P and Q of degree 4 with P(0) = Q(0) = 1 (so tiny x give x
+// exactly, and tanh(-0) = -0), a minimax fit of the relative error on |x| <= 8, the input clamped to
+// +-8 (where the float result is already within 3 ulps of 1; a NaN stays NaN through the clamp). It
+// is 13 operations, one of them a division, against the 40 or so of tanh above.
+// Measured over every float: max 4.9 ulp (FMA) / 5.8 ulp (SSE2), |result| <= 1 always.
+// Double: tanh above (a rational of double accuracy would cost as much).
+template <class T, std::size_t N>
+constexpr simd::vec<T, N> fast_tanh(simd::vec<T, N> x) noexcept {
+    if constexpr (std::is_same_v<T, float>) {
+        using V = simd::vec<T, N>;
+        using C = detail::fast_tanh_coefficients;
+        const V xc = simd::max(simd::min(x, V(C::clamp)), V(-C::clamp));
+        const V u = xc * xc;
+        const V p = detail::horner(u, C::p);
+        const V q = detail::horner(u, C::q);
+        return (xc * p) / q;
+    } else {
+        return tanh(x);
+    }
+}
+
 // sigmoid(x) = 1 / (1 + e^-x). With E = e^-|x| = A (1 + p) (A = 2^k, k <= 0, from exp's parts),
 // sigmoid is w for x >= 0 and A w for x < 0, where w = n / D, n = 1 or 1 + p, D = 1 + E; nothing
 // overflows and tiny results keep their relative accuracy. A plain E / (1 + E) rounds 1 + p, 1 + E
@@ -441,6 +470,8 @@ template <detail::real T>
 constexpr T log1p(T x) noexcept { return log1p(simd::vec<T, 1>{x}).v; }
 template <detail::real T>
 constexpr T tanh(T x) noexcept { return tanh(simd::vec<T, 1>{x}).v; }
+template <detail::real T>
+constexpr T fast_tanh(T x) noexcept { return fast_tanh(simd::vec<T, 1>{x}).v; }
 template <detail::real T>
 constexpr T sigmoid(T x) noexcept { return sigmoid(simd::vec<T, 1>{x}).v; }
 template <detail::real T>

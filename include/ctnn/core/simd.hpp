@@ -8,10 +8,12 @@
 // Every xsimd call in ctnn is in this file: a change of xsimd version touches only here.
 #include <xsimd/xsimd.hpp>
 
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 namespace ctnn::simd {
 
@@ -233,6 +235,29 @@ struct vec {
     friend mask_type operator!=(vec a, vec b) noexcept { return {a.v != b.v}; }
 };
 
+// The first M lanes from p, the others zero, reading only p[0, M): a row's last, partial register.
+template <std::size_t M, class T, std::size_t N>
+inline vec<T, N> load_first(const T* p) noexcept {
+    static_assert(M >= 1 && M <= N);
+    if constexpr (M == N) {
+        return vec<T, N>::load(p);
+    } else {
+        [[maybe_unused]] constexpr std::size_t bytes = N * sizeof(T);
+#if defined(__AVX512F__)
+        if constexpr (bytes == 64) {
+            if constexpr (std::is_same_v<T, float>)
+                return {_mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << M) - 1), p)};
+            else
+                return {_mm512_maskz_loadu_pd(static_cast<__mmask8>((1u << M) - 1), p)};
+        } else
+#endif
+        {
+            alignas(64) T t[N]{};
+            for (std::size_t i = 0; i < M; ++i) t[i] = p[i];
+            return vec<T, N>::load_aligned(t);
+        }
+    }
+}
 // xsimd 8.1 fuses only on its fma3 architectures; its AVX-512 fma is a multiply and an add. Call
 // the instructions directly.
 template <class T, std::size_t N>
@@ -257,11 +282,58 @@ inline vec<T, N> fma(vec<T, N> a, vec<T, N> b, vec<T, N> c) noexcept {
 }
 template <class T, std::size_t N>
 inline vec<T, N> select(mask<T, N> m, vec<T, N> a, vec<T, N> b) noexcept { return {xsimd::select(m.m, a.v, b.v)}; }
-// min/max with the scalar path's NaN behaviour: min(a, b) = b < a ? b : a.
+// min/max with the scalar path's NaN behaviour: min(a, b) = b < a ? b : a, max(a, b) = a < b ? b : a
+// (a NaN in a is kept, a NaN in b gives a). That is x86's minps(b, a) / maxps(b, a) exactly: one
+// instruction, where a compare and a blend is what g++ makes of the select. (AVX-512 through the
+// zero-masked forms: see the note above pow2i.)
 template <class T, std::size_t N>
-inline vec<T, N> min(vec<T, N> a, vec<T, N> b) noexcept { return select(b < a, b, a); }
+inline vec<T, N> min(vec<T, N> a, vec<T, N> b) noexcept {
+    [[maybe_unused]] constexpr std::size_t bytes = N * sizeof(T);
+    [[maybe_unused]] constexpr bool f32 = std::is_same_v<T, float>;
+#if defined(__AVX512F__)
+    if constexpr (bytes == 64) {
+        if constexpr (f32) return {_mm512_maskz_min_ps(static_cast<__mmask16>(0xffff), b.v, a.v)};
+        else return {_mm512_maskz_min_pd(static_cast<__mmask8>(0xff), b.v, a.v)};
+    } else
+#endif
+#if defined(__AVX__)
+    if constexpr (bytes == 32) {
+        if constexpr (f32) return {_mm256_min_ps(b.v, a.v)}; else return {_mm256_min_pd(b.v, a.v)};
+    } else
+#endif
+#if defined(__SSE2__)
+    if constexpr (bytes == 16) {
+        if constexpr (f32) return {_mm_min_ps(b.v, a.v)}; else return {_mm_min_pd(b.v, a.v)};
+    } else
+#endif
+    {
+        return select(b < a, b, a);
+    }
+}
 template <class T, std::size_t N>
-inline vec<T, N> max(vec<T, N> a, vec<T, N> b) noexcept { return select(a < b, b, a); }
+inline vec<T, N> max(vec<T, N> a, vec<T, N> b) noexcept {
+    [[maybe_unused]] constexpr std::size_t bytes = N * sizeof(T);
+    [[maybe_unused]] constexpr bool f32 = std::is_same_v<T, float>;
+#if defined(__AVX512F__)
+    if constexpr (bytes == 64) {
+        if constexpr (f32) return {_mm512_maskz_max_ps(static_cast<__mmask16>(0xffff), b.v, a.v)};
+        else return {_mm512_maskz_max_pd(static_cast<__mmask8>(0xff), b.v, a.v)};
+    } else
+#endif
+#if defined(__AVX__)
+    if constexpr (bytes == 32) {
+        if constexpr (f32) return {_mm256_max_ps(b.v, a.v)}; else return {_mm256_max_pd(b.v, a.v)};
+    } else
+#endif
+#if defined(__SSE2__)
+    if constexpr (bytes == 16) {
+        if constexpr (f32) return {_mm_max_ps(b.v, a.v)}; else return {_mm_max_pd(b.v, a.v)};
+    } else
+#endif
+    {
+        return select(a < b, b, a);
+    }
+}
 template <class T, std::size_t N>
 inline vec<T, N> abs(vec<T, N> a) noexcept { return {xsimd::abs(a.v)}; }
 template <class T, std::size_t N>
@@ -297,7 +369,8 @@ inline T reduce_add(vec<T, N> a) noexcept {
         } else if constexpr (has_width<T, N / 2>) {
             out = reduce_add(vec<T, N / 2>{typename vec<T, N / 2>::batch_type((typename vec<T, N / 2>::batch_type::register_type)s)});
         } else {
-            for (std::size_t i = 0; i < N / 2; ++i) out += s[i];
+            out = s[0];
+            for (std::size_t i = 1; i < N / 2; ++i) out += s[i];
         }
         return out;
     }
@@ -345,6 +418,162 @@ inline void split_exponent(vec<T, N> x, vec<T, N>& mantissa, vec<T, N>& exponent
     const auto mbits = (bits & ((I(1) << mb) - 1)) | static_cast<I>(ieee<T>::exponent_bias << mb);
     mantissa = vec<T, N>{B((typename B::register_type)mbits)};
     exponent = vec<T, N>{B((typename B::register_type)__builtin_convertvector(e, typename G::real))};
+}
+
+// ---------------------------------------------------------------------------------------------
+// Many horizontal sums at once, and register transposes: kernels that would otherwise reduce one
+// register at a time (a dot product per output) reduce a whole set of registers with a few
+// shuffles per register. Written with GCC's two-operand vector shuffle (clang's
+// __builtin_shufflevector), whose constant masks g++ turns into the target's best permutes.
+namespace detail {
+// r[t] = (Table.v[t] < N ? a[Table.v[t]] : b[Table.v[t] - N]), Table a constexpr table of N lane
+// indices.
+template <const auto& Table, class T, std::size_t N>
+inline typename gnu_vector<T, N>::real shuffle2(typename gnu_vector<T, N>::real a,
+                                                typename gnu_vector<T, N>::real b) noexcept {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+#if defined(__clang__)
+        return __builtin_shufflevector(a, b, Table.v[I]...);
+#else
+        return __builtin_shuffle(a, b, typename gnu_vector<T, N>::integer{static_cast<int_of<T>>(Table.v[I])...});
+#endif
+    }(std::make_index_sequence<N>{});
+}
+
+// The lanes of reduce_add_many, level by level: at the level where groups are w lanes wide, the
+// pair (a, b) becomes one register whose group 2g holds a's group g halved (lo + hi, the order of
+// reduce_add) and group 2g + 1 b's. pick<N, W, Hi> is the lane table of the lo or hi halves.
+template <std::size_t N, std::size_t W, bool Hi>
+inline constexpr auto halves = [] {
+    struct table { int v[N]; } t{};
+    for (std::size_t lane = 0; lane < N; ++lane) {
+        const std::size_t k = lane / (W / 2), j = lane % (W / 2), g = k / 2;
+        t.v[lane] = static_cast<int>((k % 2 ? N : 0) + g * W + j + (Hi ? W / 2 : 0));
+    }
+    return t;
+}();
+// Which input register's sum lands in each lane after all the levels (inputs paired in order).
+template <std::size_t N, std::size_t M>
+constexpr std::array<int, N> reduce_many_sources() noexcept {
+    std::array<std::array<int, N>, N> src{};  // src[register][group]: input index or -1
+    std::size_t count = M;
+    for (std::size_t m = 0; m < N; ++m)
+        for (std::size_t g = 0; g < N; ++g) src[m][g] = (g == 0 && m < M) ? static_cast<int>(m) : -1;
+    for (std::size_t w = N, groups = 1; w > 1; w /= 2, groups *= 2) {
+        std::array<std::array<int, N>, N> next{};
+        for (auto& r : next) r.fill(-1);
+        for (std::size_t pair = 0; pair < (count + 1) / 2; ++pair)
+            for (std::size_t g = 0; g < groups; ++g) {
+                next[pair][2 * g] = src[2 * pair][g];
+                next[pair][2 * g + 1] = 2 * pair + 1 < count ? src[2 * pair + 1][g] : -1;
+            }
+        src = next;
+        count = (count + 1) / 2;
+    }
+    return src[0];
+}
+template <std::size_t N, std::size_t M>
+inline constexpr auto reduce_many_order = [] {
+    struct table { int v[N]; bool identity; } t{};
+    const auto src = reduce_many_sources<N, M>();
+    t.identity = true;
+    for (std::size_t m = 0; m < N; ++m) {
+        t.v[m] = static_cast<int>(N);  // lane 0 of the zero register
+        for (std::size_t lane = 0; lane < N; ++lane)
+            if (src[lane] == static_cast<int>(m)) t.v[m] = static_cast<int>(lane);
+        t.identity = t.identity && t.v[m] == static_cast<int>(m);
+    }
+    return t;
+}();
+template <std::size_t N, std::size_t H, bool Second>
+inline constexpr auto transpose_step = [] {
+    struct table { int v[N]; } t{};
+    for (std::size_t lane = 0; lane < N; ++lane) {
+        const std::size_t base = lane / (2 * H) * (2 * H), off = lane % (2 * H);
+        if (!Second)
+            t.v[lane] = static_cast<int>(off < H ? base + off : N + base + off - H);
+        else
+            t.v[lane] = static_cast<int>(off < H ? base + H + off : N + base + off);
+    }
+    return t;
+}();
+}  // namespace detail
+
+// reduce_add_many<M>(v): lane m (m < M) holds reduce_add(v[m]), summed in exactly reduce_add's
+// order; lanes from M on are zero. M <= N.
+template <std::size_t M, class T, std::size_t N>
+inline vec<T, N> reduce_add_many(const vec<T, N>* v) noexcept {
+    static_assert(M >= 1 && M <= N);
+    if constexpr (N == 1) {
+        return v[0];
+    } else if constexpr (M == 1) {
+        using B = typename vec<T, N>::batch_type;
+        using G = typename detail::gnu_vector<T, N>::real;
+        G r{};
+        r[0] = reduce_add(v[0]);
+        return {B((typename B::register_type)r)};
+    } else {
+        using B = typename vec<T, N>::batch_type;
+        using G = typename detail::gnu_vector<T, N>::real;
+        G r[N];
+#pragma GCC unroll 64
+        for (std::size_t m = 0; m < M; ++m) r[m] = (G)(typename B::register_type)(v[m].v);
+        std::size_t count = M;
+        const G zero{};
+        [&]<std::size_t... L>(std::index_sequence<L...>) {
+            (
+                [&] {
+                    constexpr std::size_t w = N >> L;
+#pragma GCC unroll 64
+                    for (std::size_t pair = 0; pair < (count + 1) / 2; ++pair) {
+                        const G a = r[2 * pair], b = 2 * pair + 1 < count ? r[2 * pair + 1] : zero;
+                        r[pair] = detail::shuffle2<detail::halves<N, w, false>, T, N>(a, b) +
+                                  detail::shuffle2<detail::halves<N, w, true>, T, N>(a, b);
+                    }
+                    count = (count + 1) / 2;
+                }(),
+                ...);
+        }(std::make_index_sequence<std::bit_width(N) - 1>{});
+        if constexpr (!detail::reduce_many_order<N, M>.identity || M < N)
+            r[0] = detail::shuffle2<detail::reduce_many_order<N, M>, T, N>(r[0], zero);
+        return {B((typename B::register_type)r[0])};
+    }
+}
+
+// Transposes the N x N block v in place: v[i][j] becomes v[j][i].
+template <class T, std::size_t N>
+inline void transpose(vec<T, N>* v) noexcept {
+    if constexpr (N > 1) {
+        using B = typename vec<T, N>::batch_type;
+        using G = typename detail::gnu_vector<T, N>::real;
+        G r[N];
+#pragma GCC unroll 64
+        for (std::size_t m = 0; m < N; ++m) r[m] = (G)(typename B::register_type)(v[m].v);
+        [&]<std::size_t... L>(std::index_sequence<L...>) {
+            (
+                [&] {
+                    constexpr std::size_t h = N >> (L + 1);
+#pragma GCC unroll 64
+                    for (std::size_t i = 0; i < N; ++i)
+                        if ((i & h) == 0) {
+                            const G a = r[i], b = r[i + h];
+                            r[i] = detail::shuffle2<detail::transpose_step<N, h, false>, T, N>(a, b);
+                            r[i + h] = detail::shuffle2<detail::transpose_step<N, h, true>, T, N>(a, b);
+                        }
+                }(),
+                ...);
+        }(std::make_index_sequence<std::bit_width(N) - 1>{});
+#pragma GCC unroll 64
+        for (std::size_t m = 0; m < N; ++m) v[m] = vec<T, N>{B((typename B::register_type)r[m])};
+    }
+}
+
+// The scalar path of reduce_add on N values: the same pairwise order (p[j] + p[j + N/2], ...).
+template <class T, std::size_t N>
+constexpr T reduce_add_scalar(std::array<T, N> p) noexcept {
+    for (std::size_t h = N / 2; h >= 1; h /= 2)
+        for (std::size_t j = 0; j < h; ++j) p[j] = p[j] + p[j + h];
+    return p[0];
 }
 
 }  // namespace ctnn::simd

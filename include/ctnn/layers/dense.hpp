@@ -2,15 +2,25 @@
 // dense<N>: a fully connected layer, PyTorch's nn.Linear(in, N): y = W x + b.
 //
 // Parameters (state_dict order): "weight" [N, in], "bias" [N] (absent with dense<N, ctnn::no_bias>).
-// Storage is chosen for the kernels, not for the user: the weight is kept transposed, [in][P] with
-// P = N padded to whole registers, so the forward pass is a broadcast-multiply-add of one input
-// against one row of P outputs (no horizontal sums), and the backward pass reuses the same rows.
-// Padding is zero and stays zero. layer<I>().weight(o, i) reads and writes in PyTorch's [out][in]
-// order whatever the storage.
-// An elementwise activation that follows fuses into the kernel as an epilogue on the accumulators.
-// Forward FLOPs: 2 * in * N, plus N for the bias.
+// layer<I>().weight(o, i) reads and writes in PyTorch's [out][in] order whatever the storage; padding
+// is zero and stays zero. Forward FLOPs: 2 * in * N, plus N for the bias. An elementwise activation
+// that follows fuses into the kernel as an epilogue on the accumulators.
+//
+// Storage and kernels are chosen for the shape (dense_plan below):
+// - "rows" (most layers): the weight is kept transposed, [in][P] with P = N padded to whole
+//   registers, so the forward pass is a broadcast-multiply-add of one input against one row of P
+//   outputs (no horizontal sums), a register tile of samples x outputs for a batch. The backward pass
+//   gets dW the same way; dL/dx = dz W needs W's columns: a batch transposes strips of W in
+//   registers first, one sample reduces the rows' products sixteen at a time (simd::reduce_add_many).
+// - "dots" (few outputs from many inputs, such as a network's last layer): the weight is kept
+//   [N][in padded], each output is a dot product along the inputs, and a set of them is reduced
+//   together; dL/dx is then a broadcast-multiply-add over the rows.
+// The order of the additions of every output is fixed by the shape alone (not by the register width
+// a path uses), so that the scalar path (Lanes = 1), the SIMD path, one sample and a batch all give
+// the same bits; see dense_plan.
 #include <ctnn/layers/layer.hpp>
 
+#include <array>
 #include <cstddef>
 #include <utility>
 
@@ -30,102 +40,129 @@ struct no_epilogue {
 template <class T>
 inline constexpr std::size_t accumulator_budget = simd::register_bytes<T> >= 64 ? 24 : 12;
 
+// The arithmetic of a dense layer, from its shape and the target's register width only.
+//   rows: y_o = ((c_0 + c_1) + ...) + c_{K-1}, where chain c_k folds fma(W[o][i], x_i, c) over the
+//         inputs i = k, k + K, k + 2K, ... in order, c_0 starting at the bias (0 without one) and the
+//         others at 0. K > 1 splits one long chain into independent ones when a single sample has
+//         too few output registers to keep the multiply-add units busy.
+//   dots: y_o = tree(p) + b_o, where p_j folds fma(x_i, W[o][i], p) over i = j, j + L, ... (L the
+//         register width of the inputs) from 0, and tree is reduce_add's pairwise order.
+template <class T, std::size_t In, std::size_t Out>
+struct dense_plan {
+    static constexpr std::size_t in_lanes = simd::width_for<T>(In);
+    static constexpr std::size_t out_lanes = simd::width_for<T>(Out);
+    static constexpr std::size_t in_vectors = (In + in_lanes - 1) / in_lanes;
+    static constexpr std::size_t out_vectors = (Out + out_lanes - 1) / out_lanes;
+    // Multiply-adds per sample (plus about two shuffles per output for the dots' reductions).
+    static constexpr bool dots = in_lanes > 1 && Out <= in_lanes && Out * in_vectors + 2 * Out < In * out_vectors;
+    static constexpr std::size_t chains = [] {
+        std::size_t k = 1;
+        if (!dots)
+            while (2 * k * out_vectors <= 8 && 2 * k * 4 <= In) k *= 2;
+        return k;
+    }();
+};
+
 template <class T, std::size_t In, std::size_t Out, bool Bias, std::size_t Lanes>
 struct dense_layer {
     static_assert(Out > 0);
     using value_type = T;
+    using plan = dense_plan<T, In, Out>;
     static constexpr std::size_t in = In;
     static constexpr std::size_t out = Out;
     static constexpr bool has_bias = Bias;
+    static constexpr bool dots = plan::dots;
+    static constexpr std::size_t chains = plan::chains;
 
-    static constexpr std::size_t lanes = simd::width_for<T>(Out, Lanes);  // register width of this layer
-    static constexpr std::size_t row = padded<T, Lanes>(Out);               // P: padded outputs per weight row
-    static constexpr std::size_t vectors = row / lanes;              // registers per output vector
-    static constexpr std::size_t weight_size = In * row;
+    static constexpr std::size_t lanes = simd::width_for<T>(Out, Lanes);     // register width of the outputs
+    static constexpr std::size_t row = padded<T, Lanes>(Out);                 // P: padded outputs
+    static constexpr std::size_t vectors = row / lanes;                       // registers per output vector
+    static constexpr std::size_t in_lanes = simd::width_for<T>(In, Lanes);  // register width of the inputs
+    static constexpr std::size_t in_row = padded<T, Lanes>(In);
+    static constexpr std::size_t in_vectors = in_row / in_lanes;
+    static constexpr std::size_t weight_size = dots ? Out * in_row : In * row;
     static constexpr std::size_t param_size = weight_size + (Bias ? row : 0);
-    static constexpr std::size_t param_align = lanes;
+    static constexpr std::size_t param_align = dots && in_lanes > lanes ? in_lanes : lanes;
     static constexpr std::size_t parameter_count = In * Out + (Bias ? Out : 0);
     static constexpr std::size_t flops = 2 * In * Out + (Bias ? Out : 0);
-    static constexpr bool reads_input_exactly = true;  // reads x[0, in) one scalar at a time
+    // Both read x[0, in) only (dots read the last, partial register of a row with a masked load).
+    static constexpr bool reads_input_exactly = true;
     static constexpr bool fuses_epilogue = true;
+    // backward<..., Accumulate = false> writes the gradients instead of adding to them.
+    static constexpr bool overwrites_gradients = true;
 
     using vec = simd::vec<T, lanes>;
+    using ivec = simd::vec<T, in_lanes>;
 
-    // ---- forward, one sample: y[0, row) = epilogue(W^T x + b) -------------------------------
+    // Position of W[o][i] in the block.
+    static constexpr std::size_t at(std::size_t o, std::size_t i) noexcept { return dots ? o * in_row + i : i * row + o; }
+
+    // ---- forward, one sample: y[0, row) = epilogue(W x + b) --------------------------------------
     template <class Epilogue = no_epilogue>
     static constexpr void forward(const T* p, const T*, const T* x, T* y, Epilogue = {}) noexcept {
-        constexpr std::size_t chunk = vectors < accumulator_budget<T> ? vectors : accumulator_budget<T>;
-        [&]<std::size_t... K>(std::index_sequence<K...>) {
-            (block<Epilogue, 1, 0, 0, K * chunk, min_(chunk, vectors - K * chunk)>(p, x, y), ...);
-        }(std::make_index_sequence<(vectors + chunk - 1) / chunk>{});
+        if constexpr (dots) {
+            dots_forward<Epilogue, 1, 0, 0>(p, x, y);
+        } else {
+            constexpr std::size_t chunk = min_(vectors, max_(1, accumulator_budget<T> / chains));
+            [&]<std::size_t... K>(std::index_sequence<K...>) {
+                (rows_block1<Epilogue, K * chunk, min_(chunk, vectors - K * chunk)>(p, x, y), ...);
+            }(std::make_index_sequence<(vectors + chunk - 1) / chunk>{});
+        }
     }
 
-    // ---- forward, B samples: rows of x have stride XS, rows of y stride YS (>= row) ---------
+    // ---- forward, B samples: rows of x have stride XS, rows of y stride YS (>= row) ------------
     template <std::size_t B, std::size_t XS, std::size_t YS, class Epilogue = no_epilogue>
     static constexpr void forward_batch(const T* p, const T*, const T* x, T* y, Epilogue = {}) noexcept {
         static_assert(YS >= row);
-        constexpr std::size_t chunk = vectors < accumulator_budget<T> / 2 ? vectors : accumulator_budget<T> / 2;
-        constexpr std::size_t tile = min_(8, max_(1, accumulator_budget<T> / chunk));  // samples per tile
-        constexpr std::size_t full = B / tile;
-        for (std::size_t t = 0; t < full; ++t) {
-            [&]<std::size_t... K>(std::index_sequence<K...>) {
-                (block<Epilogue, tile, XS, YS, K * chunk, min_(chunk, vectors - K * chunk)>(
-                     p, x + t * tile * XS, y + t * tile * YS),
-                 ...);
-            }(std::make_index_sequence<(vectors + chunk - 1) / chunk>{});
-        }
-        if constexpr (B % tile != 0) {
-            [&]<std::size_t... K>(std::index_sequence<K...>) {
-                (block<Epilogue, B % tile, XS, YS, K * chunk, min_(chunk, vectors - K * chunk)>(
-                     p, x + full * tile * XS, y + full * tile * YS),
-                 ...);
-            }(std::make_index_sequence<(vectors + chunk - 1) / chunk>{});
+        if constexpr (dots) {
+            dots_forward<Epilogue, B, XS, YS>(p, x, y);
+        } else {
+            // Chain by chain over the whole batch: chain k adds to the partial sums the chains before
+            // it left in y (one chain's accumulators in registers at a time).
+            [&]<std::size_t... C>(std::index_sequence<C...>) {
+                (rows_chain<Epilogue, C, B, XS, YS>(p, x, y), ...);
+            }(std::make_index_sequence<chains>{});
         }
     }
 
-    // ---- backward, B samples ---------------------------------------------------------------
-    // Given dz = dL/dy (rows of stride YS >= row, padding zero): accumulates dW += x^T dz and
-    // db += sum of dz rows into gp, and when NeedDx writes dx = dz W^T (rows of stride DXS).
-    template <std::size_t B, std::size_t XS, std::size_t YS, std::size_t DXS, bool NeedDx>
+    // ---- backward, B samples -------------------------------------------------------------------
+    // Given dz = dL/dy (rows of stride YS >= row, padding zero): dW = x^T dz and db = the sum of the
+    // dz rows, added to gp (Accumulate) or written there, and when NeedDx dx = dz W (rows of stride
+    // DXS, padding zero).
+    template <std::size_t B, std::size_t XS, std::size_t YS, std::size_t DXS, bool NeedDx, bool Accumulate = true>
     static constexpr void backward(const T* p, const T*, const T* x, const T*, const T* dz, T* dx, T* gp) noexcept {
         static_assert(YS >= row);
-        // dW, row i: sum over samples of x[s][i] * dz[s], one register of outputs at a time.
-        for (std::size_t i = 0; i < In; ++i)
-            for (std::size_t v = 0; v < vectors; ++v) {
-                T* g = gp + i * row + v * lanes;
-                vec acc = vec::load_aligned(g);
-                for (std::size_t s = 0; s < B; ++s) acc = fma(vec(x[s * XS + i]), vec::load(dz + s * YS + v * lanes), acc);
-                acc.store_aligned(g);
-            }
-        if constexpr (Bias)
+        if constexpr (dots) {
+            dots_weight_gradient<B, XS, YS, Accumulate>(x, dz, gp);
+        } else {
+            rows_weight_gradient<B, XS, YS, Accumulate>(x, dz, gp);
+        }
+        if constexpr (Bias) {
             for (std::size_t v = 0; v < vectors; ++v) {
                 T* g = gp + weight_size + v * lanes;
-                vec acc = vec::load_aligned(g);
+                vec acc = Accumulate ? vec::load_aligned(g) : vec(T(0));
                 for (std::size_t s = 0; s < B; ++s) acc += vec::load(dz + s * YS + v * lanes);
                 acc.store_aligned(g);
             }
-        // dx[s][i] = <row i of W, dz[s]>.
-        if constexpr (NeedDx)
-            for (std::size_t s = 0; s < B; ++s)
-                for (std::size_t i = 0; i < In; ++i) {
-                    vec acc(T(0));
-#pragma GCC unroll 16
-                    for (std::size_t v = 0; v < vectors; ++v)
-                        acc = fma(vec::load_aligned(p + i * row + v * lanes), vec::load(dz + s * YS + v * lanes), acc);
-                    dx[s * DXS + i] = simd::reduce_add(acc);
-                }
-        if constexpr (NeedDx && DXS > In)  // padding of dx is zero, so a layer below reads whole registers
-            for (std::size_t s = 0; s < B; ++s)
-                for (std::size_t i = In; i < DXS; ++i) dx[s * DXS + i] = T(0);
+        }
+        if constexpr (NeedDx) {
+            static_assert(DXS >= In);
+            if constexpr (dots)
+                dots_input_gradient<B, YS, DXS>(p, dz, dx);
+            else if constexpr (B >= 8 && lanes == in_lanes && lanes > 1)
+                rows_input_gradient_transposed<B, YS, DXS>(p, dz, dx);
+            else
+                rows_input_gradient_reduced<B, YS, DXS>(p, dz, dx);
+        }
     }
 
-    // ---- views in PyTorch's logical layout ------------------------------------------------
+    // ---- views in PyTorch's logical layout ------------------------------------------------------
     template <class P>
     struct view {
         P* p;
         static constexpr std::size_t in_features = In;
         static constexpr std::size_t out_features = Out;
-        constexpr P& weight(std::size_t o, std::size_t i) const noexcept { return p[i * row + o]; }
+        constexpr P& weight(std::size_t o, std::size_t i) const noexcept { return p[at(o, i)]; }
         constexpr P& bias(std::size_t o) const noexcept
             requires Bias
         {
@@ -135,7 +172,10 @@ struct dense_layer {
 
     template <class P, class F>
     static constexpr void for_each_tensor(P* p, F&& f) {
-        f(param_tensor<P>{"weight", 2, {Out, In}, p, 1, row});
+        if constexpr (dots)
+            f(param_tensor<P>{"weight", 2, {Out, In}, p, in_row, 1});
+        else
+            f(param_tensor<P>{"weight", 2, {Out, In}, p, 1, row});
         if constexpr (Bias) f(param_tensor<P>{"bias", 1, {Out, 1}, p + weight_size, 1, 0});
     }
 
@@ -143,7 +183,7 @@ struct dense_layer {
     template <class Scheme, class Rng>
     static constexpr void initialize(T* p, const Scheme& scheme, Rng& rng) {
         for (std::size_t o = 0; o < Out; ++o)
-            for (std::size_t i = 0; i < In; ++i) p[i * row + o] = scheme.template weight<T>(rng, In, Out);
+            for (std::size_t i = 0; i < In; ++i) p[at(o, i)] = scheme.template weight<T>(rng, In, Out);
         if constexpr (Bias)
             for (std::size_t o = 0; o < Out; ++o) p[weight_size + o] = scheme.template bias<T>(rng, In, Out);
     }
@@ -152,18 +192,81 @@ private:
     static constexpr std::size_t min_(std::size_t a, std::size_t b) noexcept { return a < b ? a : b; }
     static constexpr std::size_t max_(std::size_t a, std::size_t b) noexcept { return a < b ? b : a; }
 
-    // S samples x V registers of outputs starting at register V0, accumulated over all inputs.
-    template <class Epilogue, std::size_t S, std::size_t XS, std::size_t YS, std::size_t V0, std::size_t V>
-    static constexpr void block(const T* p, const T* x, T* y) noexcept {
+    // ---- rows -------------------------------------------------------------------------------------
+    // One sample, V registers of outputs from register V0, all the chains in registers at once.
+    template <class Epilogue, std::size_t V0, std::size_t V>
+    static constexpr void rows_block1(const T* p, const T* x, T* y) noexcept {
+        constexpr std::size_t K = chains;
+        vec acc[K][V];
+#pragma GCC unroll 32
+        for (std::size_t v = 0; v < V; ++v) {
+            acc[0][v] = Bias ? vec::load_aligned(p + weight_size + (V0 + v) * lanes) : vec(T(0));
+#pragma GCC unroll 8
+            for (std::size_t k = 1; k < K; ++k) acc[k][v] = vec(T(0));
+        }
+        constexpr std::size_t full = In / K * K;
+        for (std::size_t i = 0; i < full; i += K) {
+#pragma GCC unroll 8
+            for (std::size_t k = 0; k < K; ++k) {
+                const vec xs(x[i + k]);
+                const T* w = p + (i + k) * row + V0 * lanes;
+#pragma GCC unroll 32
+                for (std::size_t v = 0; v < V; ++v) acc[k][v] = fma(vec::load_aligned(w + v * lanes), xs, acc[k][v]);
+            }
+        }
+#pragma GCC unroll 8
+        for (std::size_t k = 0; k < In - full; ++k) {
+            const vec xs(x[full + k]);
+            const T* w = p + (full + k) * row + V0 * lanes;
+#pragma GCC unroll 32
+            for (std::size_t v = 0; v < V; ++v) acc[k][v] = fma(vec::load_aligned(w + v * lanes), xs, acc[k][v]);
+        }
+#pragma GCC unroll 32
+        for (std::size_t v = 0; v < V; ++v) {
+            vec r = acc[0][v];
+#pragma GCC unroll 8
+            for (std::size_t k = 1; k < K; ++k) r = r + acc[k][v];
+            Epilogue::apply(r).store(y + (V0 + v) * lanes);
+        }
+    }
+
+    // Chain k over B samples, in tiles of samples x output registers.
+    template <class Epilogue, std::size_t k, std::size_t B, std::size_t XS, std::size_t YS>
+    static constexpr void rows_chain(const T* p, const T* x, T* y) noexcept {
+        constexpr std::size_t chunk = vectors < accumulator_budget<T> / 2 ? vectors : accumulator_budget<T> / 2;
+        constexpr std::size_t tile = min_(8, max_(1, accumulator_budget<T> / chunk));  // samples per tile
+        constexpr std::size_t full = B / tile;
+        for (std::size_t t = 0; t < full; ++t) {
+            [&]<std::size_t... K>(std::index_sequence<K...>) {
+                (rows_block<Epilogue, k, tile, XS, YS, K * chunk, min_(chunk, vectors - K * chunk)>(
+                     p, x + t * tile * XS, y + t * tile * YS),
+                 ...);
+            }(std::make_index_sequence<(vectors + chunk - 1) / chunk>{});
+        }
+        if constexpr (B % tile != 0) {
+            [&]<std::size_t... K>(std::index_sequence<K...>) {
+                (rows_block<Epilogue, k, B % tile, XS, YS, K * chunk, min_(chunk, vectors - K * chunk)>(
+                     p, x + full * tile * XS, y + full * tile * YS),
+                 ...);
+            }(std::make_index_sequence<(vectors + chunk - 1) / chunk>{});
+        }
+    }
+
+    // Chain k of S samples x V registers of outputs from register V0: with several chains, chain k
+    // runs on its own and is added to the partial sum the chains before it left in y (the same
+    // additions, in the same order, as rows_block1).
+    template <class Epilogue, std::size_t k, std::size_t S, std::size_t XS, std::size_t YS, std::size_t V0, std::size_t V>
+    static constexpr void rows_block(const T* p, const T* x, T* y) noexcept {
+        constexpr std::size_t K = chains;
         // The pragmas keep acc and wv in registers at -O2 too (g++ 12 unrolls these only at -O3).
         vec acc[S][V];
 #pragma GCC unroll 32
         for (std::size_t v = 0; v < V; ++v) {
-            const vec b0 = Bias ? vec::load_aligned(p + weight_size + (V0 + v) * lanes) : vec(T(0));
+            const vec b0 = Bias && k == 0 ? vec::load_aligned(p + weight_size + (V0 + v) * lanes) : vec(T(0));
 #pragma GCC unroll 32
             for (std::size_t s = 0; s < S; ++s) acc[s][v] = b0;
         }
-        for (std::size_t i = 0; i < In; ++i) {
+        for (std::size_t i = k; i < In; i += K) {
             const T* w = p + i * row + V0 * lanes;
             vec wv[V];
 #pragma GCC unroll 32
@@ -178,7 +281,272 @@ private:
 #pragma GCC unroll 32
         for (std::size_t s = 0; s < S; ++s)
 #pragma GCC unroll 32
-            for (std::size_t v = 0; v < V; ++v) Epilogue::apply(acc[s][v]).store(y + s * YS + (V0 + v) * lanes);
+            for (std::size_t v = 0; v < V; ++v) {
+                T* out = y + s * YS + (V0 + v) * lanes;
+                vec r = acc[s][v];
+                if constexpr (k > 0) r = vec::load(out) + r;
+                if constexpr (k + 1 == K) r = Epilogue::apply(r);
+                r.store(out);
+            }
+    }
+
+    // dW[i][o] (+)= sum over s of x[s][i] dz[s][o]: a tile of input rows x output registers stays in
+    // registers over the samples.
+    template <std::size_t B, std::size_t XS, std::size_t YS, bool Accumulate>
+    static constexpr void rows_weight_gradient(const T* x, const T* dz, T* gp) noexcept {
+        constexpr std::size_t VT = min_(vectors, 4);  // output registers per tile
+        constexpr std::size_t IR = min_(In, 4);       // input rows per tile
+        auto tile = [&]<std::size_t I, std::size_t V>(std::size_t i0, std::size_t v0) {
+            vec acc[I][V];
+#pragma GCC unroll 8
+            for (std::size_t ii = 0; ii < I; ++ii)
+#pragma GCC unroll 8
+                for (std::size_t vv = 0; vv < V; ++vv)
+                    acc[ii][vv] = Accumulate ? vec::load_aligned(gp + (i0 + ii) * row + (v0 + vv) * lanes) : vec(T(0));
+            for (std::size_t s = 0; s < B; ++s) {
+                vec d[V];
+#pragma GCC unroll 8
+                for (std::size_t vv = 0; vv < V; ++vv) d[vv] = vec::load(dz + s * YS + (v0 + vv) * lanes);
+#pragma GCC unroll 8
+                for (std::size_t ii = 0; ii < I; ++ii) {
+                    const vec xs(x[s * XS + i0 + ii]);
+#pragma GCC unroll 8
+                    for (std::size_t vv = 0; vv < V; ++vv) acc[ii][vv] = fma(xs, d[vv], acc[ii][vv]);
+                }
+            }
+#pragma GCC unroll 8
+            for (std::size_t ii = 0; ii < I; ++ii)
+#pragma GCC unroll 8
+                for (std::size_t vv = 0; vv < V; ++vv) acc[ii][vv].store_aligned(gp + (i0 + ii) * row + (v0 + vv) * lanes);
+        };
+        auto over_rows = [&]<std::size_t V>(std::size_t v0) {
+            constexpr std::size_t full = In / IR * IR;
+            for (std::size_t i0 = 0; i0 < full; i0 += IR) tile.template operator()<IR, V>(i0, v0);
+            if constexpr (full < In) tile.template operator()<In - full, V>(full, v0);
+        };
+        constexpr std::size_t vfull = vectors / VT * VT;
+        for (std::size_t v0 = 0; v0 < vfull; v0 += VT) over_rows.template operator()<VT>(v0);
+        if constexpr (vfull < vectors) over_rows.template operator()<vectors - vfull>(vfull);
+    }
+
+    // dx[s][i] = <row i of W, dz[s]> for a few samples: the products of `lanes` rows are reduced
+    // together (reduce_add_many), which costs a few shuffles per row instead of a full reduction.
+    template <std::size_t B, std::size_t YS, std::size_t DXS>
+    static constexpr void rows_input_gradient_reduced(const T* p, const T* dz, T* dx) noexcept {
+        constexpr std::size_t G = lanes;  // rows reduced together
+        for (std::size_t s = 0; s < B; ++s) {
+            vec d[vectors];
+#pragma GCC unroll 32
+            for (std::size_t v = 0; v < vectors; ++v) d[v] = vec::load(dz + s * YS + v * lanes);
+            auto group = [&]<std::size_t M>(std::size_t i0) {
+                vec t[G];
+#pragma GCC unroll 16
+                for (std::size_t r = 0; r < M; ++r) {
+                    vec acc(T(0));
+#pragma GCC unroll 32
+                    for (std::size_t v = 0; v < vectors; ++v) acc = fma(vec::load_aligned(p + (i0 + r) * row + v * lanes), d[v], acc);
+                    t[r] = acc;
+                }
+                const vec sums = simd::reduce_add_many<M>(t);
+                T* out = dx + s * DXS + i0;
+                if constexpr (G > 1) {
+                    if (i0 + G <= DXS) {  // lanes from M on are zero: the padding of dx
+                        sums.store(out);
+                        return;
+                    }
+                    alignas(64) T tmp[G];
+                    sums.store(tmp);
+                    for (std::size_t r = 0; r < M; ++r) out[r] = tmp[r];
+                } else {
+                    out[0] = sums[0];
+                }
+            };
+            constexpr std::size_t full = In / G * G;
+            for (std::size_t i0 = 0; i0 < full; i0 += G) group.template operator()<G>(i0);
+            if constexpr (full < In) group.template operator()<In - full>(full);
+            for (std::size_t i = In; i < DXS; ++i) dx[s * DXS + i] = T(0);
+        }
+    }
+
+    // dx = dz W for a batch: strips of `lanes` columns of W^T are made by register transposes of W,
+    // then every sample's strip of dx is a broadcast-multiply-add over the outputs.
+    template <std::size_t B, std::size_t YS, std::size_t DXS>
+    static constexpr void rows_input_gradient_transposed(const T* p, const T* dz, T* dx) noexcept {
+        constexpr std::size_t L = lanes;
+        constexpr std::size_t ST = min_(B, 8);  // samples per register tile
+        for (std::size_t i0 = 0; i0 < In; i0 += L) {
+            alignas(64) T wt[vectors * L][L];  // wt[o] = W[o][i0, i0 + L)
+            for (std::size_t v = 0; v < vectors; ++v) {
+                vec b[L];
+#pragma GCC unroll 16
+                for (std::size_t r = 0; r < L; ++r)
+                    b[r] = i0 + r < In ? vec::load_aligned(p + (i0 + r) * row + v * L) : vec(T(0));
+                simd::transpose(b);
+#pragma GCC unroll 16
+                for (std::size_t c = 0; c < L; ++c) b[c].store_aligned(wt[v * L + c]);
+            }
+            auto tile = [&]<std::size_t S>(std::size_t s0) {
+                vec acc[S];
+#pragma GCC unroll 8
+                for (std::size_t s = 0; s < S; ++s) acc[s] = vec(T(0));
+                for (std::size_t o = 0; o < Out; ++o) {
+                    const vec w = vec::load_aligned(wt[o]);
+#pragma GCC unroll 8
+                    for (std::size_t s = 0; s < S; ++s) acc[s] = fma(vec(dz[(s0 + s) * YS + o]), w, acc[s]);
+                }
+#pragma GCC unroll 8
+                for (std::size_t s = 0; s < S; ++s) {
+                    T* out = dx + (s0 + s) * DXS + i0;
+                    if (i0 + L <= DXS) {
+                        acc[s].store(out);
+                    } else {
+                        alignas(64) T tmp[L];
+                        acc[s].store(tmp);
+                        for (std::size_t r = 0; i0 + r < DXS; ++r) out[r] = tmp[r];
+                    }
+                }
+            };
+            constexpr std::size_t full = B / ST * ST;
+            for (std::size_t s0 = 0; s0 < full; s0 += ST) tile.template operator()<ST>(s0);
+            if constexpr (full < B) tile.template operator()<B - full>(full);
+        }
+    }
+
+    // ---- dots -------------------------------------------------------------------------------------
+    // Register c of an input row, reading only x[0, In) (the rest of the last register is zero).
+    static ivec load_input(const T* x, std::size_t c) noexcept {
+        if constexpr (In % in_lanes != 0) {
+            if (c + 1 == in_vectors) return simd::load_first<In % in_lanes, T, in_lanes>(x + c * in_lanes);
+        }
+        return ivec::load(x + c * in_lanes);
+    }
+
+    // y[s][o] = epilogue(tree(p) + b[o]) for B samples (B = 1: one sample); groups of samples whose
+    // Out sums fill a register are reduced together.
+    template <class Epilogue, std::size_t B, std::size_t XS, std::size_t YS>
+    static constexpr void dots_forward(const T* p, const T* x, T* y) noexcept {
+        constexpr std::size_t L = plan::in_lanes;
+        if constexpr (in_lanes != L) {  // the scalar path: the same chains and tree, one lane at a time
+            for (std::size_t s = 0; s < B; ++s) {
+                for (std::size_t o = 0; o < Out; ++o) {
+                    std::array<simd::vec<T, 1>, L> part{};
+                    for (std::size_t i = 0; i < In; ++i)
+                        part[i % L] = fma(simd::vec<T, 1>(x[s * XS + i]), simd::vec<T, 1>(p[at(o, i)]), part[i % L]);
+                    std::array<T, L> v{};
+                    for (std::size_t j = 0; j < L; ++j) v[j] = part[j].v;
+                    simd::vec<T, 1> r(simd::reduce_add_scalar<T, L>(v));
+                    if constexpr (Bias) r = r + simd::vec<T, 1>(p[weight_size + o]);
+                    Epilogue::apply(r).store(y + s * YS + o);
+                }
+                for (std::size_t o = Out; o < row; ++o) Epilogue::apply(simd::vec<T, 1>(T(0))).store(y + s * YS + o);
+            }
+        } else {
+            constexpr std::size_t G = L / Out;  // samples per reduction
+            alignas(64) T bias_pattern[L]{};   // b[o] at lane g Out + o, for whole groups
+            if constexpr (Bias && B >= G)
+                for (std::size_t g = 0; g < G; ++g)
+                    for (std::size_t o = 0; o < Out; ++o) bias_pattern[g * Out + o] = p[weight_size + o];
+            auto group = [&]<std::size_t S>(std::size_t s0) {
+                constexpr std::size_t M = S * Out;
+                ivec acc[M];
+#pragma GCC unroll 16
+                for (std::size_t m = 0; m < M; ++m) acc[m] = ivec(T(0));
+#pragma GCC unroll 16
+                for (std::size_t c = 0; c < in_vectors; ++c)
+#pragma GCC unroll 16
+                    for (std::size_t s = 0; s < S; ++s) {
+                        const ivec xv = load_input(x + (s0 + s) * XS, c);
+#pragma GCC unroll 16
+                        for (std::size_t o = 0; o < Out; ++o)
+                            acc[s * Out + o] = fma(xv, ivec::load_aligned(p + o * in_row + c * L), acc[s * Out + o]);
+                    }
+                if constexpr (M == 1) {  // one output of one sample
+                    simd::vec<T, 1> r(simd::reduce_add(acc[0]));
+                    if constexpr (Bias) r = r + simd::vec<T, 1>(p[weight_size]);
+                    Epilogue::apply(r).store(y + s0 * YS);
+                    for (std::size_t o = 1; o < row; ++o) Epilogue::apply(simd::vec<T, 1>(T(0))).store(y + s0 * YS + o);
+                    return;
+                }
+                ivec sums = simd::reduce_add_many<M>(acc);  // lanes from M on are zero
+                if constexpr (YS == Out && M == L) {  // whole outputs of whole samples: one register
+                    if constexpr (Bias) sums = sums + ivec::load_aligned(bias_pattern);
+                    Epilogue::apply(sums).store(y + s0 * YS);
+                } else if constexpr (S == 1) {  // one sample: its padded row of outputs
+                    alignas(64) T tmp[L];
+                    sums.store_aligned(tmp);
+                    vec r = vec::load_aligned(tmp);
+                    if constexpr (Bias) r = r + vec::load_aligned(p + weight_size);
+                    Epilogue::apply(r).store(y + s0 * YS);
+                } else {
+                    alignas(64) T tmp[L];
+                    sums.store_aligned(tmp);
+                    using one = simd::vec<T, 1>;
+                    for (std::size_t s = 0; s < S; ++s) {
+                        for (std::size_t o = 0; o < Out; ++o) {
+                            one r(tmp[s * Out + o]);
+                            if constexpr (Bias) r = r + one(p[weight_size + o]);
+                            Epilogue::apply(r).store(y + (s0 + s) * YS + o);
+                        }
+                        for (std::size_t o = Out; o < row; ++o) Epilogue::apply(one(T(0))).store(y + (s0 + s) * YS + o);
+                    }
+                }
+            };
+            constexpr std::size_t full = B / G * G;
+            for (std::size_t s0 = 0; s0 < full; s0 += G) group.template operator()<G>(s0);
+            if constexpr (full < B) group.template operator()<B - full>(full);
+        }
+    }
+
+    // dW[o][i] (+)= sum over s of dz[s][o] x[s][i]: all Out rows of a strip of input registers stay in
+    // registers over the samples.
+    template <std::size_t B, std::size_t XS, std::size_t YS, bool Accumulate>
+    static constexpr void dots_weight_gradient(const T* x, const T* dz, T* gp) noexcept {
+        constexpr std::size_t CT = max_(1, min_(in_vectors, accumulator_budget<T> / Out));  // input registers per tile
+        auto tile = [&]<std::size_t C>(std::size_t c0) {
+            ivec acc[Out][C];
+#pragma GCC unroll 16
+            for (std::size_t o = 0; o < Out; ++o)
+#pragma GCC unroll 16
+                for (std::size_t c = 0; c < C; ++c)
+                    acc[o][c] = Accumulate ? ivec::load_aligned(gp + o * in_row + (c0 + c) * in_lanes) : ivec(T(0));
+            for (std::size_t s = 0; s < B; ++s) {
+                ivec xv[C];
+#pragma GCC unroll 16
+                for (std::size_t c = 0; c < C; ++c) xv[c] = load_input(x + s * XS, c0 + c);
+#pragma GCC unroll 16
+                for (std::size_t o = 0; o < Out; ++o) {
+                    const ivec d(dz[s * YS + o]);
+#pragma GCC unroll 16
+                    for (std::size_t c = 0; c < C; ++c) acc[o][c] = fma(d, xv[c], acc[o][c]);
+                }
+            }
+#pragma GCC unroll 16
+            for (std::size_t o = 0; o < Out; ++o)
+#pragma GCC unroll 16
+                for (std::size_t c = 0; c < C; ++c) acc[o][c].store_aligned(gp + o * in_row + (c0 + c) * in_lanes);
+        };
+        constexpr std::size_t full = in_vectors / CT * CT;
+        for (std::size_t c0 = 0; c0 < full; c0 += CT) tile.template operator()<CT>(c0);
+        if constexpr (full < in_vectors) tile.template operator()<in_vectors - full>(full);
+    }
+
+    // dx[s] = sum over o of dz[s][o] W[o]: rows of W against a broadcast of dz.
+    template <std::size_t B, std::size_t YS, std::size_t DXS>
+    static constexpr void dots_input_gradient(const T* p, const T* dz, T* dx) noexcept {
+        for (std::size_t s = 0; s < B; ++s) {
+            ivec acc[in_vectors];
+#pragma GCC unroll 16
+            for (std::size_t c = 0; c < in_vectors; ++c) acc[c] = ivec(T(0));
+#pragma GCC unroll 16
+            for (std::size_t o = 0; o < Out; ++o) {
+                const ivec d(dz[s * YS + o]);
+#pragma GCC unroll 16
+                for (std::size_t c = 0; c < in_vectors; ++c) acc[c] = fma(d, ivec::load_aligned(p + o * in_row + c * in_lanes), acc[c]);
+            }
+#pragma GCC unroll 16
+            for (std::size_t c = 0; c < in_vectors; ++c) acc[c].store(dx + s * DXS + c * in_lanes);
+            for (std::size_t i = in_row; i < DXS; ++i) dx[s * DXS + i] = T(0);
+        }
     }
 };
 

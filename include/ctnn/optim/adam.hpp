@@ -13,21 +13,38 @@ namespace ctnn::optim {
 
 namespace detail {
 
-// The Adam step shared by adam and adamw; Decoupled selects AdamW's p *= 1 - lr weight_decay.
-template <bool Decoupled, class T, std::size_t N, class State>
-inline void adam_update(T* p, const T* g, State& s, std::uint64_t step, double lr, double beta1, double beta2,
-                        double eps, double weight_decay, bool amsgrad) noexcept {
-    // Scalars in double, as PyTorch computes them in Python, then used in T.
-    const double bc1 = 1 - std::pow(beta1, static_cast<double>(step));
-    const double bc2 = 1 - std::pow(beta2, static_cast<double>(step));
-    const T step_size = static_cast<T>(lr / bc1), inv_sqrt_bc2 = static_cast<T>(1 / std::sqrt(bc2));
-    const T b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2), c1 = static_cast<T>(1 - beta1),
-            c2 = static_cast<T>(1 - beta2), eps_ = static_cast<T>(eps), wd = static_cast<T>(weight_decay),
-            decay = static_cast<T>(1 - lr * weight_decay);
+// 1 - beta1^t and 1 - beta2^t, as PyTorch computes them (Python's float pow), remembered for the
+// next step: std::pow costs about 30 ns, as much as a whole training step of a small network.
+// beta^(t+1) is then beta^t * beta, which differs from pow by a few double roundings after
+// millions of steps, far below float resolution. Any other step (a restored checkpoint, a new
+// optimizer) or other betas recompute with pow.
+struct bias_corrections {
+    std::uint64_t step = 0;
+    double beta1 = 0, beta2 = 0, pow1 = 1, pow2 = 1;
+
+    void advance(std::uint64_t t, double b1, double b2) noexcept {
+        if (t == step + 1 && b1 == beta1 && b2 == beta2 && step != 0) {
+            pow1 *= b1;
+            pow2 *= b2;
+        } else {
+            pow1 = std::pow(b1, static_cast<double>(t));
+            pow2 = std::pow(b2, static_cast<double>(t));
+            beta1 = b1;
+            beta2 = b2;
+        }
+        step = t;
+    }
+};
+
+// One register of the Adam step (Decoupled: AdamW's p *= 1 - lr weight_decay; WeightDecay: the
+// decay is non-zero; Amsgrad: the max of the second moments is kept and used).
+template <bool Decoupled, bool WeightDecay, bool Amsgrad, class T, std::size_t N, class State>
+inline void adam_pass(T* p, const T* g, State& s, T step_size, T inv_sqrt_bc2, T b1, T b2, T c1, T c2, T eps,
+                      T wd, T decay) noexcept {
     for_each_register<T, N>([&](std::size_t i, auto tag) {
         using V = decltype(tag);
         V pv = V::load(p + i), gv = V::load(g + i);
-        if (weight_decay != 0) {
+        if constexpr (WeightDecay) {
             if constexpr (Decoupled) pv = pv * V(decay); else gv = fma(V(wd), pv, gv);
         }
         const V m = fma(V(b1), V::load(s.exp_avg + i), V(c1) * gv);
@@ -35,13 +52,36 @@ inline void adam_update(T* p, const T* g, State& s, std::uint64_t step, double l
         m.store(s.exp_avg + i);
         v.store(s.exp_avg_sq + i);
         V vd = v;
-        if (amsgrad) {
+        if constexpr (Amsgrad) {
             vd = max(V::load(s.max_exp_avg_sq + i), v);
             vd.store(s.max_exp_avg_sq + i);
         }
-        const V denom = fma(sqrt(vd), V(inv_sqrt_bc2), V(eps_));
+        const V denom = fma(sqrt(vd), V(inv_sqrt_bc2), V(eps));
         (pv - V(step_size) * m / denom).store(p + i);
     });
+}
+
+// The Adam step shared by adam and adamw; Decoupled selects AdamW's p *= 1 - lr weight_decay.
+// The options that are off cost nothing in the loop: each combination is its own pass.
+template <bool Decoupled, class T, std::size_t N, class State>
+inline void adam_update(T* p, const T* g, State& s, std::uint64_t step, double lr, double beta1, double beta2,
+                        double eps, double weight_decay, bool amsgrad) noexcept {
+    // Scalars in double, as PyTorch computes them in Python, then used in T.
+    s.bias.advance(step, beta1, beta2);
+    const double bc1 = 1 - s.bias.pow1, bc2 = 1 - s.bias.pow2;
+    const T step_size = static_cast<T>(lr / bc1), inv_sqrt_bc2 = static_cast<T>(1 / std::sqrt(bc2));
+    const T b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2), c1 = static_cast<T>(1 - beta1),
+            c2 = static_cast<T>(1 - beta2), eps_ = static_cast<T>(eps), wd = static_cast<T>(weight_decay),
+            decay = static_cast<T>(1 - lr * weight_decay);
+    const auto run = [&]<bool WeightDecay, bool Amsgrad>() {
+        adam_pass<Decoupled, WeightDecay, Amsgrad, T, N>(p, g, s, step_size, inv_sqrt_bc2, b1, b2, c1, c2, eps_, wd,
+                                                         decay);
+    };
+    if (weight_decay != 0) {
+        if (amsgrad) run.template operator()<true, true>(); else run.template operator()<true, false>();
+    } else {
+        if (amsgrad) run.template operator()<false, true>(); else run.template operator()<false, false>();
+    }
 }
 
 }  // namespace detail
@@ -59,6 +99,7 @@ struct adam {
         alignas(64) T exp_avg[N]{};
         alignas(64) T exp_avg_sq[N]{};
         alignas(64) T max_exp_avg_sq[N]{};
+        detail::bias_corrections bias{};  // a cache of 1 - beta^t: nothing to save or restore
     };
 
     template <class T, std::size_t N>

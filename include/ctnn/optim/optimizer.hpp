@@ -18,15 +18,21 @@ namespace ctnn::optim {
 
 namespace detail {
 
-// Runs f(i, lanes-wide vec tag) over [0, N): whole registers of the target's width, then a scalar
-// tail; f receives the offset and a value of the vec type to use.
-template <class T, std::size_t N, class F>
+// Runs f(i, lanes-wide vec tag) over [0, N): whole registers of the target's width, then the tail
+// with the widest narrower register that fits (a block padded to 8 floats on a 16-lane target ends
+// with one 8-lane register, not 8 scalars); f receives the offset and a value of the vec type to use.
+template <class T, std::size_t N, std::size_t L = simd::native_width<T>, class F>
 inline void for_each_register(F&& f) noexcept {
-    constexpr std::size_t L = simd::native_width<T>;
     constexpr std::size_t full = N / L * L;
     for (std::size_t i = 0; i < full; i += L) f(i, simd::vec<T, L>{});
-    if constexpr (full < N)
-        for (std::size_t i = full; i < N; ++i) f(i, simd::vec<T, 1>{});
+    if constexpr (full < N) {
+        if constexpr (L == 1)
+            ;
+        else if constexpr (L / 2 >= 1 && simd::has_width<T, L / 2>)
+            for_each_register<T, N - full, L / 2>([&](std::size_t i, auto tag) { f(full + i, tag); });
+        else
+            for_each_register<T, N - full, 1>([&](std::size_t i, auto tag) { f(full + i, tag); });
+    }
 }
 
 }  // namespace detail

@@ -43,8 +43,7 @@ public:
     // One step on a sample or a batch; returns the loss before the update (with the L1 term).
     template <class X, class Y>
     value_type step(const X& x, const Y& y) noexcept {
-        grads_.zero();
-        value_type loss = backprop(*net_, Loss{}, x, y, grads_, generator_);
+        value_type loss = detail::backprop_overwrite(*net_, Loss{}, x, y, grads_, generator_);  // grads_ = dL/dtheta
         if (options_.l1 > 0) loss += add_l1_penalty();
         if (options_.clip_grad_value > 0) clip_grad_value(grads_, options_.clip_grad_value);
         if (options_.clip_grad_norm > 0) clip_grad_norm(grads_, options_.clip_grad_norm);
