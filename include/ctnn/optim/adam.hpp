@@ -13,11 +13,12 @@ namespace ctnn::optim {
 
 namespace detail {
 
-// 1 - beta1^t and 1 - beta2^t, as PyTorch computes them (Python's float pow), remembered for the
-// next step: std::pow costs about 30 ns, as much as a whole training step of a small network.
-// beta^(t+1) is then beta^t * beta, which differs from pow by a few double roundings after
-// millions of steps, far below float resolution. Any other step (a restored checkpoint, a new
-// optimizer) or other betas recompute with pow.
+// beta1^t and beta2^t for the bias corrections 1 - beta^t, remembered for the next step: std::pow
+// costs about 30 ns, as much as a whole training step of a small network. beta^(t+1) is beta^t *
+// beta, which differs from PyTorch's pow by a few double roundings after millions of steps, far
+// below float resolution. The value is always that same product of t factors: any other step (a
+// restored checkpoint, a new optimizer) or other betas recompute it by t multiplications, once, so
+// a training resumed from a checkpoint is bit-identical to one that never stopped.
 struct bias_corrections {
     std::uint64_t step = 0;
     double beta1 = 0, beta2 = 0, pow1 = 1, pow2 = 1;
@@ -27,8 +28,9 @@ struct bias_corrections {
             pow1 *= b1;
             pow2 *= b2;
         } else {
-            pow1 = std::pow(b1, static_cast<double>(t));
-            pow2 = std::pow(b2, static_cast<double>(t));
+            pow1 = 1;
+            pow2 = 1;
+            for (std::uint64_t k = 0; k < t; ++k) pow1 *= b1, pow2 *= b2;
             beta1 = b1;
             beta2 = b2;
         }
