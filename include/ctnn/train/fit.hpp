@@ -37,12 +37,14 @@
 //   step count) and the trainer's generator are set back to their state before that step: fit
 //   restores the epoch's starting state and replays the epoch's earlier steps, which are
 //   deterministic, so the per-step path copies nothing. fit_result says at which step and why.
-// - fit prints nothing. It allocates once, before the first step: the shuffle index (n indices),
-//   a batch of inputs and targets, an evaluation batch, a copy of the network, the optimizer state
-//   at the start of each epoch, and with restore_best the best network. The steps, evaluations and
-//   epochs allocate nothing (the callbacks may).
+// - fit prints nothing. It allocates once, before the first step, and owns what it allocates:
+//   the shuffle index (n indices), a batch of inputs and targets, an evaluation batch, room for the
+//   network and the optimizer state as they were at the start of the epoch, and with restore_best
+//   room for the best network. The steps, evaluations and epochs allocate nothing (the callbacks
+//   may).
 // - Resuming: fit runs the epochs [start_epoch, epochs). With the trainer restored from a
-//   checkpoint taken after epoch k, start_epoch = k + 1 gives the same batches and learning rates
+//   checkpoint taken after epoch k (parameters, optimizer state, step count, and the generator
+//   when the network has dropout), start_epoch = k + 1 gives the same batches and learning rates
 //   as the uninterrupted run (early stopping's counters start afresh).
 #include <ctnn/core/random.hpp>
 #include <ctnn/core/tensor.hpp>
