@@ -26,8 +26,8 @@
 // and fitting a dataset made for another network,
 //     ctnn::dataset<float, 65, 10> d{x, labels};   ctnn::fit<32>(tr, d);
 // gives
-//   include/ctnn/train/fit.hpp:376:37: error: static assertion failed: ctnn: the dataset's input width differs from the network's input<N>
-//   include/ctnn/train/fit.hpp:376:37: note: the comparison reduces to ‘(65 == 64)’
+//   include/ctnn/train/fit.hpp:378:37: error: static assertion failed: ctnn: the dataset's input width differs from the network's input<N>
+//   include/ctnn/train/fit.hpp:378:37: note: the comparison reduces to ‘(65 == 64)’
 #include <ctnn/ctnn.hpp>
 
 #include <cstdio>
