@@ -27,6 +27,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #if !defined(__SANITIZE_ADDRESS__)
 // Counts operator new in this test binary (AddressSanitizer owns the allocator, so not there), to
 // show that fit's allocations do not grow with the number of epochs. Forwards to glibc's malloc
@@ -481,6 +483,45 @@ TEST_CASE("evaluate: the loss and accuracy over 35 samples (a batch of 32 and 3 
 }
 
 #if defined(CTNN_TEST_COUNTS_NEW)
+TEST_CASE("fit with dropout and batch_norm, checkpointed to safetensors and resumed, gives the uninterrupted run") {
+    // The checkpoint holds the parameters, batch_norm's buffers, Adam's moments, the step count and
+    // the dropout generator; a new trainer loaded from it and started at the next epoch must give
+    // the same network bit for bit as one run of all the epochs.
+    const blobs data{48, 12};
+    const ctnn::dataset_for<noisy_net> train{data.x, data.labels};
+    using noisy_trainer = ctnn::trainer<noisy_net, loss::cross_entropy, optim::adam>;
+    const ctnn::lr_schedule schedule = optim::step_lr{.step_size = 2, .gamma = 0.5};
+    auto fresh = [] {
+        noisy_net n{};
+        ctnn::init::he_uniform(n, 6);
+        return n;
+    };
+    noisy_net whole = fresh();
+    noisy_trainer tw{whole, {.lr = 0.02}, {.seed = 8}};
+    ctnn::fit<8>(tw, train, {.epochs = 6, .seed = 3, .train_metric = false, .schedule = schedule});
+
+    const std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("ctnn_test_fit_checkpoint_" + std::to_string(::getpid()) + ".safetensors");
+    {
+        noisy_net first = fresh();
+        noisy_trainer t1{first, {.lr = 0.02}, {.seed = 8}};
+        ctnn::fit<8>(t1, train,
+                     {.epochs = 6, .seed = 3, .train_metric = false, .schedule = schedule, .checkpoint_every = 4,
+                      .on_checkpoint = [&](noisy_trainer& t, std::size_t) { ctnn::save_safetensors(t, path.string()); },
+                      .on_epoch = [](ctnn::epoch_stats& s) { s.stop = s.epoch == 4; }});  // "interrupted" after epoch 5
+        CHECK(!(first == whole));  // it ran an epoch past the checkpoint
+    }
+    noisy_net resumed{};  // all zero: everything must come from the file
+    noisy_trainer tr{resumed, {.lr = 0.02}, {.seed = 99}};
+    ctnn::load_safetensors(tr, path.string());
+    CHECK(tr.steps() == 4 * 6);
+    ctnn::fit<8>(tr, train, {.epochs = 6, .start_epoch = 4, .seed = 3, .train_metric = false, .schedule = schedule});
+    std::filesystem::remove(path);
+    CHECK(resumed == whole);  // parameters and running statistics
+    CHECK(tr.steps() == tw.steps());
+    CHECK(tr.generator().state() == tw.generator().state());
+}
+
 TEST_CASE("fit allocates before training only: as often for 1 epoch as for 6") {
     const blobs data{40, 7};
     const blobs valx{20, 8};
