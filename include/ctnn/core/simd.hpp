@@ -518,19 +518,18 @@ inline vec<T, N> reduce_add_many(const vec<T, N>* v) noexcept {
         G r[N];
 #pragma GCC unroll 64
         for (std::size_t m = 0; m < M; ++m) r[m] = (G)(typename B::register_type)(v[m].v);
-        std::size_t count = M;
         const G zero{};
         [&]<std::size_t... L>(std::index_sequence<L...>) {
             (
                 [&] {
                     constexpr std::size_t w = N >> L;
+                    constexpr std::size_t count = (M + (std::size_t{1} << L) - 1) >> L;  // registers left
 #pragma GCC unroll 64
                     for (std::size_t pair = 0; pair < (count + 1) / 2; ++pair) {
                         const G a = r[2 * pair], b = 2 * pair + 1 < count ? r[2 * pair + 1] : zero;
                         r[pair] = detail::shuffle2<detail::halves<N, w, false>, T, N>(a, b) +
                                   detail::shuffle2<detail::halves<N, w, true>, T, N>(a, b);
                     }
-                    count = (count + 1) / 2;
                 }(),
                 ...);
         }(std::make_index_sequence<std::bit_width(N) - 1>{});
