@@ -379,6 +379,11 @@ inline T reduce_add(vec<T, N> a) noexcept {
     whole w = (whole)(typename vec<T, N>::batch_type::register_type)(a.v);
     if constexpr (N == 2) {
         return w[0] + w[1];
+    } else if constexpr (N == 4) {
+        // (w0 + w2) + (w1 + w3), the same pairwise order, by two shuffles and two adds: g++ makes
+        // a horizontal add (three micro-ops) of the last step when it is written as w[0] + w[1].
+        const whole s = w + __builtin_shufflevector(w, w, 2, 3, 2, 3);
+        return (s + __builtin_shufflevector(s, s, 1, 1, 1, 1))[0];
     } else {
         typedef T half __attribute__((vector_size(N / 2 * sizeof(T))));
         half lo, hi;
