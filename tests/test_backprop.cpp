@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -371,6 +372,70 @@ TEST_CASE("worked example 4: XOR, 2-8-1 tanh with a sigmoid output and BCE, to 1
     for (std::size_t s = 0; s < 4; ++s) CHECK((out[s] > 0.5f) == (y[s] > 0.5f));
     CHECK(loss < 0.05f);
     MESSAGE("XOR: loss ", loss, " after ", steps, " steps");
+}
+
+// The training forward of a narrow network runs a batch with the samples in the SIMD lanes and an
+// activation whose derivative reads its output fused into the dense layer before it: every
+// layer output it stores equals, bit for bit, the one-sample training forward's, and the batch's
+// gradients are the mean of the samples'.
+template <class Net, std::size_t B>
+void check_training_forward_per_sample() {
+    using T = typename Net::value_type;
+    using seq = typename Net::sequence_type;
+    constexpr std::size_t In = Net::input_size, Out = Net::output_size;
+    Net net{};
+    ctnn::init::torch_default(net, 5);
+    ctnn::rng r{13};
+    tensor<T, B, In> x;
+    tensor<T, B, Out> y;
+    for (auto& v : x) v = r.normal<T>();
+    for (auto& v : y) v = r.normal<T>();
+    const ctnn::train_context ctx{};
+    alignas(64) T acts[seq::template activation_size<B> + 1];
+    seq::template forward_train<B, In>(net.parameter_block().data(), net.buffer_data(), x.data(), acts, ctx);
+    for (std::size_t s = 0; s < B; ++s) {
+        alignas(64) T one[seq::template activation_size<1> + 1];
+        seq::template forward_train<1, In>(net.parameter_block().data(), net.buffer_data(), x.data() + s * In, one, ctx);
+        seq::for_each_index([&](auto i) {
+            if constexpr (!seq::template fuses_in_training<i>()) {  // a fused layer's own output is not stored
+                constexpr std::size_t stride = seq::template stride<i + 1>;
+                for (std::size_t k = 0; k < seq::widths[i + 1]; ++k) {  // padding: whatever the activation makes of 0
+                    CAPTURE(s);
+                    CAPTURE(i);
+                    CAPTURE(k);
+                    CHECK(acts[seq::template activation_offsets<B>[i] + s * stride + k] ==
+                          one[seq::template activation_offsets<1>[i] + k]);
+                }
+            }
+        });
+    }
+    typename Net::gradients batch{}, samples{};
+    const T l = ctnn::backprop(net, loss::mse{}, x, y, batch);
+    T mean_loss = 0;
+    for (std::size_t s = 0; s < B; ++s) {
+        tensor<T, In> xs;
+        tensor<T, Out> ys;
+        for (std::size_t i = 0; i < In; ++i) xs[i] = x(s, i);
+        for (std::size_t o = 0; o < Out; ++o) ys[o] = y(s, o);
+        mean_loss += ctnn::backprop(net, loss::mse{}, xs, ys, samples) / T(B);
+    }
+    const double tol = std::is_same_v<T, float> ? 1e-4 : 1e-12;
+    CHECK(mean_loss == doctest::Approx(l).epsilon(tol));
+    const auto a = batch.parameter_block(), m = samples.parameter_block();
+    for (std::size_t i = 0; i < a.size(); ++i) CHECK(m[i] / T(B) == doctest::Approx(a[i]).epsilon(tol).scale(tol));
+}
+
+TEST_CASE_TEMPLATE("training forward of narrow networks (samples in the SIMD lanes, fused activations)", T, float,
+                   double) {
+    check_training_forward_per_sample<network<T, input<2>, dense<8>, tanh, dense<1>>, 32>();
+    check_training_forward_per_sample<network<T, input<2>, dense<8>, tanh, dense<1>>, 21>();
+    check_training_forward_per_sample<network<T, input<2>, dense<4>, tanh, dense<1>>, 32>();
+    check_training_forward_per_sample<network<T, input<2>, dense<4>, tanh, dense<1>>, 40>();
+    check_training_forward_per_sample<network<T, input<3>, dense<5>, sigmoid, dense<2>>, 9>();
+    check_training_forward_per_sample<network<T, input<1>, dense<4>, relu, dense<3>, gelu, dense<1>>, 16>();
+    check_training_forward_per_sample<network<T, input<3>, tanh, dense<4>, dense<2>, identity>, 32>();
+    // Wider: fused activations on the sample-major path.
+    check_training_forward_per_sample<network<T, input<8>, dense<16>, tanh, dense<16>, relu, dense<1>>, 32>();
 }
 
 }  // namespace

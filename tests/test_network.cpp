@@ -270,4 +270,44 @@ TEST_CASE_TEMPLATE("layers of width 1, 3, 7, 13, 17, 33 and multiples of the SIM
     CHECK(net.forward(x)[0] == scalar.forward(x)[0]);
 }
 
+// Narrow networks run a batch with the samples in the SIMD lanes (sequence::samples_in_lanes):
+// the same additions as one sample at a time, so bit for bit the same outputs, at batch sizes that
+// are and are not multiples of the register width, inputs of 1 to 4 features, fused and unfused
+// activations, and a list starting with an activation.
+template <class T>
+struct lanes_nets {
+    using two_eight_one = network<T, input<2>, dense<8>, tanh, dense<1>>;
+    using two_four_one = network<T, input<2>, dense<4>, tanh, dense<1>>;
+    using three_five_two = network<T, input<3>, dense<5>, sigmoid, dense<2>>;
+    using one_four_three_one = network<T, input<1>, dense<4>, relu, dense<3>, gelu, dense<1>>;
+    using activation_first = network<T, input<3>, tanh, dense<4>, dense<2>>;
+};
+
+TEST_CASE_TEMPLATE("batches of narrow networks (samples in the SIMD lanes) equal single-sample forward", T, float,
+                   double) {
+    using N = lanes_nets<T>;
+#if defined(__AVX512F__)
+    // The cases below do take the samples-in-lanes path on this machine.
+    CHECK(N::two_four_one::sequence_type::samples_in_lanes);
+    CHECK(N::one_four_three_one::sequence_type::samples_in_lanes);
+    if constexpr (std::is_same_v<T, float>) {
+        CHECK(N::two_eight_one::sequence_type::samples_in_lanes);
+        CHECK(N::three_five_two::sequence_type::samples_in_lanes);
+    }
+#endif
+    check_batch_equals_single<typename N::two_eight_one, 5>();
+    check_batch_equals_single<typename N::two_eight_one, 16>();
+    check_batch_equals_single<typename N::two_eight_one, 32>();
+    check_batch_equals_single<typename N::two_eight_one, 37>();
+    check_batch_equals_single<typename N::two_four_one, 8>();
+    check_batch_equals_single<typename N::two_four_one, 19>();
+    check_batch_equals_single<typename N::two_four_one, 32>();
+    check_batch_equals_single<typename N::three_five_two, 3>();
+    check_batch_equals_single<typename N::three_five_two, 32>();
+    check_batch_equals_single<typename N::one_four_three_one, 16>();
+    check_batch_equals_single<typename N::one_four_three_one, 21>();
+    check_batch_equals_single<typename N::activation_first, 32>();
+    check_batch_equals_single<typename N::activation_first, 11>();
+}
+
 }  // namespace

@@ -229,6 +229,10 @@ struct sequence {
     // ---- forward (inference), B samples: rows of x have stride XS, rows of y stride YS ----
     template <std::size_t B, std::size_t XS, std::size_t YS = padded<T, Lanes>(out)>
     static constexpr void forward_batch(const T* p, const T* b, const T* x, T* y) noexcept {
+        if constexpr (samples_in_lanes && B > 1) {
+            forward_lanes<B, XS, YS>(p, b, x, y);
+            return;
+        }
         constexpr std::size_t W = max_width;
         alignas(64) T ws[2][B * W];
         if constexpr (!first_reads_exactly && XS < padded<T, Lanes>(In)) {
@@ -240,6 +244,108 @@ struct sequence {
         } else {
             run_batch_from<B, XS, YS>(p, b, x, y, ws);
         }
+    }
+
+    // ---- forward (inference) of a narrow network, B samples in the SIMD lanes ----------------
+    // When every layer is narrower than half a register, sample-major rows would leave most lanes
+    // empty: the batch is transposed to feature-major [width][BP] (BP = B rounded up to whole
+    // registers), every layer runs on registers of samples, and the output is transposed back.
+    // Each output element sees the same additions as in the sample-major kernels.
+    static constexpr bool samples_in_lanes = [] {
+        bool ok = Lanes >= 8 && Lanes == simd::native_width<T> && 2 * max_width <= Lanes;
+        for_each_index([&](auto i) { ok = ok && requires { requires layer_t<i>::has_forward_lanes; }; });
+        return ok;
+    }();
+
+    // Widest layer output, unpadded: the rows of the feature-major buffers.
+    static constexpr std::size_t lanes_width = [] {
+        std::size_t w = 0;
+        for (std::size_t v : widths) w = std::max(w, v);
+        return w;
+    }();
+    // B rows of F values (stride XS) -> F features of BP samples (padding samples zero).
+    template <std::size_t B, std::size_t XS, std::size_t F, std::size_t BP>
+    static void to_lanes(const T* x, T* dst) noexcept {
+        constexpr std::size_t N = Lanes;
+        using V = simd::vec<T, N>;
+        if constexpr (XS == F && N % F == 0 && B % N == 0) {
+            for (std::size_t s0 = 0; s0 < B; s0 += N) {
+                V r[F];
+                for (std::size_t k = 0; k < F; ++k) r[k] = V::load(x + s0 * F + k * N);
+                simd::deinterleave<F>(r);
+                for (std::size_t i = 0; i < F; ++i) r[i].store_aligned(dst + i * BP + s0);
+            }
+        } else {
+            for (std::size_t i = 0; i < F; ++i)
+                for (std::size_t s = 0; s < BP; ++s) dst[i * BP + s] = s < B ? x[s * XS + i] : T(0);
+        }
+    }
+    // F features of BP samples -> B rows of stride YS (F values, then zeros).
+    template <std::size_t B, std::size_t F, std::size_t YS, std::size_t BP>
+    static void from_lanes(const T* src, T* y) noexcept {
+        constexpr std::size_t N = Lanes;
+        using V = simd::vec<T, N>;
+        if constexpr (YS == F && N % F == 0 && B % N == 0) {
+            for (std::size_t s0 = 0; s0 < B; s0 += N) {
+                V r[F];
+                for (std::size_t o = 0; o < F; ++o) r[o] = V::load_aligned(src + o * BP + s0);
+                simd::interleave<F>(r);
+                for (std::size_t k = 0; k < F; ++k) r[k].store(y + s0 * F + k * N);
+            }
+        } else {
+            for (std::size_t s = 0; s < B; ++s) {
+                for (std::size_t o = 0; o < F; ++o) y[s * YS + o] = src[o * BP + s];
+                for (std::size_t o = F; o < YS; ++o) y[s * YS + o] = T(0);
+            }
+        }
+    }
+    // Layer I on feature-major buffers, with the activation I + 1 as its epilogue when Fuse.
+    template <std::size_t I, std::size_t BP, bool Fuse>
+    static void run_lanes(const T* p, const T* b, const T* src, T* dst) noexcept {
+        using L = layer_t<I>;
+        if constexpr (Fuse)
+            L::template forward_lanes<BP>(p + param_offsets[I], b + buffer_offsets[I], src, dst,
+                                          activation_epilogue<layer_t<I + 1>>{});
+        else
+            L::template forward_lanes<BP>(p + param_offsets[I], b + buffer_offsets[I], src, dst);
+    }
+
+    template <std::size_t B, std::size_t XS, std::size_t YS>
+    static void forward_lanes(const T* p, const T* b, const T* x, T* y) noexcept {
+        constexpr std::size_t BP = round_up(B, Lanes);
+        alignas(64) T ws[2][lanes_width * BP];
+        to_lanes<B, XS, In, BP>(x, ws[1]);
+        const T* src = ws[1];
+        for_each_index([&](auto i) {
+            if constexpr (runs<i>()) {
+                T* dst = ws[slots[i]];
+                run_lanes<i, BP, fuses_next<i>()>(p, b, src, dst);
+                src = dst;
+            }
+        });
+        from_lanes<B, out, YS, BP>(src, y);
+    }
+
+    // The training forward of a narrow network: the same on feature-major buffers, every stored
+    // output transposed back into its slot of the training workspace (where backward reads it).
+    template <std::size_t B, std::size_t XS>
+    static void forward_train_lanes(const T* p, const T* b, const T* x, T* acts) noexcept {
+        constexpr std::size_t BP = round_up(B, Lanes);
+        alignas(64) T ws[2][lanes_width * BP];
+        to_lanes<B, XS, In, BP>(x, ws[1]);
+        const T* src = ws[1];
+        int slot = 0;
+        for_each_index([&](auto i) {
+            if constexpr (!(i > 0 && fuses_in_training<(i > 0 ? i - 1 : 0)>())) {
+                constexpr bool fuse = fuses_in_training<i>();
+                constexpr std::size_t o = fuse ? i + 1 : i;  // the slot of the output
+                T* dst = ws[slot];
+                run_lanes<i, BP, fuse>(p, b, src, dst);
+                from_lanes<B, widths[o + 1], stride<o + 1>, BP>(dst, acts + activation_offsets<B>[o]);
+                src = dst;
+                slot ^= 1;
+            }
+        });
     }
 
     // ---- training ----------------------------------------------------------------------------
@@ -288,9 +394,19 @@ struct sequence {
                 std::fill(in + s * stride<0> + In, in + (s + 1) * stride<0>, T(0));
             }
         }
+        if constexpr (samples_in_lanes && B > 1) {
+            forward_train_lanes<B, XS>(p, b, x, acts);
+            return;
+        }
         for_each_index([&](auto i) {
             using L = layer_t<i>;
-            if constexpr (has_training_forward<L>)
+            if constexpr (fuses_in_training<i>())  // the activation i + 1 as the epilogue, into its slot
+                L::template forward_batch<B, input_stride<i, XS>, stride<i + 2>>(
+                    p + param_offsets[i], b + buffer_offsets[i], layer_input<i, B, XS>(x, acts),
+                    acts + activation_offsets<B>[i + 1], activation_epilogue<layer_t<i + 1>>{});
+            else if constexpr (i > 0 && fuses_in_training<(i > 0 ? i - 1 : 0)>())
+                ;  // ran as the epilogue of layer i - 1
+            else if constexpr (has_training_forward<L>)
                 L::template forward_train<B, input_stride<i, XS>, stride<i + 1>>(
                     p + param_offsets[i], b + buffer_offsets[i], layer_input<i, B, XS>(x, acts),
                     acts + activation_offsets<B>[i], acts + activation_offsets<B>[count + 1 + i], ctx);
@@ -299,6 +415,19 @@ struct sequence {
                     p + param_offsets[i], b + buffer_offsets[i], layer_input<i, B, XS>(x, acts),
                     acts + activation_offsets<B>[i]);
         });
+    }
+    // In training, an activation fuses into the dense layer before it when its derivative needs
+    // only its output (tanh, sigmoid, relu): its input, the dense layer's output, is then never
+    // stored, and its backward reads its output in that place.
+    template <std::size_t I>
+    static constexpr bool fuses_in_training() noexcept {
+        if constexpr (I + 1 >= count) {
+            return false;
+        } else if constexpr (fuses_next<I>() && !has_training_forward<layer_t<I>>) {
+            return requires { requires layer_t<I + 1>::derivative_from_output; };
+        } else {
+            return false;
+        }
     }
     // The output of the training forward (B rows of stride padded(out)).
     template <std::size_t B>
@@ -330,6 +459,10 @@ struct sequence {
                     else if constexpr (!Accumulate && writes_gradients<L>)
                         L::template backward<B, input_stride<i, XS>, stride<i + 1>, stride<i>, need, false>(
                             p + param_offsets[i], b + buffer_offsets[i], layer_input<i, B, XS>(x, acts),
+                            acts + activation_offsets<B>[i], cur, dst, gp + param_offsets[i]);
+                    else if constexpr (i > 0 && fuses_in_training<(i > 0 ? i - 1 : 0)>())
+                        L::template backward<B, input_stride<i, XS>, stride<i + 1>, stride<i>, need>(
+                            p + param_offsets[i], b + buffer_offsets[i], acts + activation_offsets<B>[i],
                             acts + activation_offsets<B>[i], cur, dst, gp + param_offsets[i]);
                     else
                         L::template backward<B, input_stride<i, XS>, stride<i + 1>, stride<i>, need>(

@@ -70,6 +70,15 @@ struct vec;
 template <class T, std::size_t N>
 struct mask;
 
+// GCC's vector extension types of N lanes of T (clang has them too).
+namespace detail {
+template <class T, std::size_t N>
+struct gnu_vector {
+    typedef T real __attribute__((vector_size(N * sizeof(T))));
+    typedef int_of<T> integer __attribute__((vector_size(N * sizeof(T))));
+};
+}  // namespace detail
+
 // ---------------------------------------------------------------------------------------------
 // Scalar path (N == 1): constexpr throughout.
 template <class T>
@@ -241,14 +250,27 @@ inline vec<T, N> load_first(const T* p) noexcept {
     static_assert(M >= 1 && M <= N);
     if constexpr (M == N) {
         return vec<T, N>::load(p);
+    } else if constexpr (M == 1) {  // one scalar load, zero-extended (movss / movsd)
+        using B = typename vec<T, N>::batch_type;
+        typename detail::gnu_vector<T, N>::real r{};
+        r[0] = *p;
+        return {B((typename B::register_type)r)};
     } else {
         [[maybe_unused]] constexpr std::size_t bytes = N * sizeof(T);
+        [[maybe_unused]] constexpr bool f32 = std::is_same_v<T, float>;
 #if defined(__AVX512F__)
         if constexpr (bytes == 64) {
-            if constexpr (std::is_same_v<T, float>)
-                return {_mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << M) - 1), p)};
-            else
-                return {_mm512_maskz_loadu_pd(static_cast<__mmask8>((1u << M) - 1), p)};
+            if constexpr (f32) return {_mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << M) - 1), p)};
+            else return {_mm512_maskz_loadu_pd(static_cast<__mmask8>((1u << M) - 1), p)};
+        } else
+#endif
+#if defined(__AVX512VL__)
+        if constexpr (bytes == 32) {
+            if constexpr (f32) return {_mm256_maskz_loadu_ps(static_cast<__mmask8>((1u << M) - 1), p)};
+            else return {_mm256_maskz_loadu_pd(static_cast<__mmask8>((1u << M) - 1), p)};
+        } else if constexpr (bytes == 16) {
+            if constexpr (f32) return {_mm_maskz_loadu_ps(static_cast<__mmask8>((1u << M) - 1), p)};
+            else return {_mm_maskz_loadu_pd(static_cast<__mmask8>((1u << M) - 1), p)};
         } else
 #endif
         {
@@ -357,6 +379,11 @@ inline T reduce_add(vec<T, N> a) noexcept {
     whole w = (whole)(typename vec<T, N>::batch_type::register_type)(a.v);
     if constexpr (N == 2) {
         return w[0] + w[1];
+    } else if constexpr (N == 4) {
+        // (w0 + w2) + (w1 + w3), the same pairwise order, by two shuffles and two adds: g++ makes
+        // a horizontal add (three micro-ops) of the last step when it is written as w[0] + w[1].
+        const whole s = w + __builtin_shufflevector(w, w, 2, 3, 2, 3);
+        return (s + __builtin_shufflevector(s, s, 1, 1, 1, 1))[0];
     } else {
         typedef T half __attribute__((vector_size(N / 2 * sizeof(T))));
         half lo, hi;
@@ -391,13 +418,6 @@ inline bool all(mask<T, N> m) noexcept { return xsimd::all(m.m); }
 // The bit-level operations below use GCC's vector extensions on the register rather than xsimd:
 // xsimd 8.1's AVX-512 shifts and conversions go through intrinsics whose undefined pass-through
 // operand makes g++ 12 warn (-Wmaybe-uninitialized) in every user's -Wall build.
-namespace detail {
-template <class T, std::size_t N>
-struct gnu_vector {
-    typedef T real __attribute__((vector_size(N * sizeof(T))));
-    typedef int_of<T> integer __attribute__((vector_size(N * sizeof(T))));
-};
-}  // namespace detail
 
 template <class T, std::size_t N>
 inline vec<T, N> pow2i(vec<T, N> k) noexcept {
@@ -564,6 +584,64 @@ inline void transpose(vec<T, N>* v) noexcept {
         }(std::make_index_sequence<std::bit_width(N) - 1>{});
 #pragma GCC unroll 64
         for (std::size_t m = 0; m < N; ++m) v[m] = vec<T, N>{B((typename B::register_type)r[m])};
+    }
+}
+
+namespace detail {
+template <std::size_t N, bool Odd>
+inline constexpr auto unzip_table = [] {
+    struct table { int v[N]; } t{};
+    for (std::size_t lane = 0; lane < N; ++lane) t.v[lane] = static_cast<int>(2 * lane + (Odd ? 1 : 0));
+    return t;
+}();
+template <std::size_t N, bool High>
+inline constexpr auto zip_table = [] {
+    struct table { int v[N]; } t{};
+    for (std::size_t lane = 0; lane < N; ++lane) {
+        const std::size_t k = lane + (High ? N : 0);  // element k of the interleaving of a and b
+        t.v[lane] = static_cast<int>(k % 2 ? N + k / 2 : k / 2);
+    }
+    return t;
+}();
+}  // namespace detail
+
+// F registers holding N rows of F values one after the other (row-major, F a power of two <= N)
+// become F registers of N values each, column by column: r[i][s] = the old element s F + i.
+template <std::size_t F, class T, std::size_t N>
+inline void deinterleave(vec<T, N>* r) noexcept {
+    if constexpr (F > 1 && N > 1) {
+        using B = typename vec<T, N>::batch_type;
+        using G = typename detail::gnu_vector<T, N>::real;
+        vec<T, N> even[F / 2], odd[F / 2];
+#pragma GCC unroll 16
+        for (std::size_t k = 0; k < F / 2; ++k) {
+            const G a = (G)(typename B::register_type)(r[2 * k].v), b = (G)(typename B::register_type)(r[2 * k + 1].v);
+            even[k] = vec<T, N>{B((typename B::register_type)detail::shuffle2<detail::unzip_table<N, false>, T, N>(a, b))};
+            odd[k] = vec<T, N>{B((typename B::register_type)detail::shuffle2<detail::unzip_table<N, true>, T, N>(a, b))};
+        }
+        deinterleave<F / 2>(even);
+        deinterleave<F / 2>(odd);
+#pragma GCC unroll 16
+        for (std::size_t i = 0; i < F; ++i) r[i] = i % 2 ? odd[i / 2] : even[i / 2];
+    }
+}
+// The inverse of deinterleave: F registers of N values, column by column, become N rows of F.
+template <std::size_t F, class T, std::size_t N>
+inline void interleave(vec<T, N>* r) noexcept {
+    if constexpr (F > 1 && N > 1) {
+        using B = typename vec<T, N>::batch_type;
+        using G = typename detail::gnu_vector<T, N>::real;
+        vec<T, N> even[F / 2], odd[F / 2];
+#pragma GCC unroll 16
+        for (std::size_t i = 0; i < F; ++i) (i % 2 ? odd : even)[i / 2] = r[i];
+        interleave<F / 2>(even);
+        interleave<F / 2>(odd);
+#pragma GCC unroll 16
+        for (std::size_t k = 0; k < F / 2; ++k) {
+            const G a = (G)(typename B::register_type)(even[k].v), b = (G)(typename B::register_type)(odd[k].v);
+            r[2 * k] = vec<T, N>{B((typename B::register_type)detail::shuffle2<detail::zip_table<N, false>, T, N>(a, b))};
+            r[2 * k + 1] = vec<T, N>{B((typename B::register_type)detail::shuffle2<detail::zip_table<N, true>, T, N>(a, b))};
+        }
     }
 }
 

@@ -38,6 +38,8 @@ struct elementwise_layer {
 
     template <class V>
     static constexpr V apply(V v) noexcept { return Fn::apply(v); }
+    // Its derivative reads only its output (the training forward may then skip storing its input).
+    static constexpr bool derivative_from_output = requires { requires Fn::derivative_from_output; };
 
     static constexpr void forward(const T*, const T*, const T* x, T* y) noexcept {
         using vec = simd::vec<T, lanes>;
@@ -54,6 +56,13 @@ struct elementwise_layer {
                 for (std::size_t k = 0; k < width; k += lanes)
                     (vec::load(dy + s * YS + k) * Fn::derivative(vec::load(x + s * XS + k), vec::load(y + s * YS + k)))
                         .store(dx + s * DXS + k);
+    }
+    // [In][BP] feature by feature (samples in the lanes): one flat array.
+    static constexpr bool has_forward_lanes = true;
+    template <std::size_t BP>
+    static void forward_lanes(const T*, const T*, const T* x, T* y) noexcept {
+        using vec = simd::vec<T, simd::native_width<T>>;
+        for (std::size_t k = 0; k < In * BP; k += vec::size) apply(vec::load_aligned(x + k)).store_aligned(y + k);
     }
     template <std::size_t B, std::size_t XS, std::size_t YS>
     static constexpr void forward_batch(const T* p, const T* b, const T* x, T* y) noexcept {
@@ -79,6 +88,7 @@ using scalar_of = typename V::value_type;
 }  // namespace detail
 
 struct identity_t : detail::activation_spec<identity_t> {
+    static constexpr bool derivative_from_output = true;
     template <class V>
     static constexpr V apply(V x) noexcept { return x; }
     template <class V>
@@ -86,6 +96,7 @@ struct identity_t : detail::activation_spec<identity_t> {
 };
 
 struct sigmoid_t : detail::activation_spec<sigmoid_t> {
+    static constexpr bool derivative_from_output = true;
     template <class V>
     static constexpr V apply(V x) noexcept { return math::sigmoid(x); }
     template <class V>
@@ -93,6 +104,7 @@ struct sigmoid_t : detail::activation_spec<sigmoid_t> {
 };
 
 struct tanh_t : detail::activation_spec<tanh_t> {
+    static constexpr bool derivative_from_output = true;
     // math::fast_tanh: within 5 ulps in float (a rational function), math::tanh in double.
     template <class V>
     static constexpr V apply(V x) noexcept { return math::fast_tanh(x); }
@@ -101,6 +113,7 @@ struct tanh_t : detail::activation_spec<tanh_t> {
 };
 
 struct relu_t : detail::activation_spec<relu_t> {
+    static constexpr bool derivative_from_output = true;
     template <class V>
     static constexpr V apply(V x) noexcept { return max(x, V(0)); }
     template <class V>

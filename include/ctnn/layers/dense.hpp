@@ -45,8 +45,9 @@ inline constexpr std::size_t accumulator_budget = simd::register_bytes<T> >= 64 
 //         inputs i = k, k + K, k + 2K, ... in order, c_0 starting at the bias (0 without one) and the
 //         others at 0. K > 1 splits one long chain into independent ones when a single sample has
 //         too few output registers to keep the multiply-add units busy.
-//   dots: y_o = tree(p) + b_o, where p_j folds fma(x_i, W[o][i], p) over i = j, j + L, ... (L the
-//         register width of the inputs) from 0, and tree is reduce_add's pairwise order.
+//   dots: y_o = tree(p), where p_j folds fma(x_i, W[o][i], p) over i = j, j + L, ... (L the register
+//         width of the inputs), p_0 starting at the bias and the others at 0, and tree is
+//         reduce_add's pairwise order (the bias enters first, off the reduction's critical path).
 template <class T, std::size_t In, std::size_t Out>
 struct dense_plan {
     static constexpr std::size_t in_lanes = simd::width_for<T>(In);
@@ -119,9 +120,74 @@ struct dense_layer {
         } else {
             // Chain by chain over the whole batch: chain k adds to the partial sums the chains before
             // it left in y (one chain's accumulators in registers at a time).
-            [&]<std::size_t... C>(std::index_sequence<C...>) {
+            [&]<std::size_t... C>(std::index_sequence<C...>) __attribute__((always_inline)) {
                 (rows_chain<Epilogue, C, B, XS, YS>(p, x, y), ...);
             }(std::make_index_sequence<chains>{});
+        }
+    }
+
+    // ---- forward with the samples in the SIMD lanes (a batch of a narrow network) ---------------
+    // x is [In][BP] and y [Out][BP], feature by feature, BP samples (a multiple of the native width)
+    // per feature: the weights are broadcast, the registers hold samples. Same additions as above.
+    static constexpr bool has_forward_lanes = true;
+    template <std::size_t BP, class Epilogue = no_epilogue>
+    static void forward_lanes(const T* p, const T*, const T* x, T* y, Epilogue = {}) noexcept {
+        constexpr std::size_t N = simd::native_width<T>;
+        static_assert(BP % N == 0);
+        using V = simd::vec<T, N>;
+        constexpr std::size_t SB = BP / N;  // registers of samples per feature
+        if constexpr (dots) {
+            constexpr std::size_t L = plan::in_lanes;
+            for (std::size_t o = 0; o < Out; ++o)
+                for (std::size_t sb = 0; sb < SB; ++sb) {
+                    V part[L];
+#pragma GCC unroll 16
+                    for (std::size_t j = 0; j < L; ++j) part[j] = j == 0 && Bias ? V(p[weight_size + o]) : V(T(0));
+                    for (std::size_t i = 0; i < In; ++i)
+                        part[i % L] = fma(V::load_aligned(x + i * BP + sb * N), V(p[at(o, i)]), part[i % L]);
+#pragma GCC unroll 16
+                    for (std::size_t h = L / 2; h >= 1; h /= 2)
+#pragma GCC unroll 16
+                        for (std::size_t j = 0; j < h; ++j) part[j] = part[j] + part[j + h];
+                    Epilogue::apply(part[0]).store_aligned(y + o * BP + sb * N);
+                }
+        } else {
+            constexpr std::size_t K = chains;
+            constexpr std::size_t OT = min_(Out, max_(1, accumulator_budget<T> / (SB * K)));  // outputs per tile
+            auto tile = [&]<std::size_t O>(std::size_t o0) {
+                V acc[O][SB][K];
+#pragma GCC unroll 16
+                for (std::size_t o = 0; o < O; ++o)
+#pragma GCC unroll 16
+                    for (std::size_t sb = 0; sb < SB; ++sb)
+#pragma GCC unroll 8
+                        for (std::size_t k = 0; k < K; ++k)
+                            acc[o][sb][k] = k == 0 && Bias ? V(p[weight_size + o0 + o]) : V(T(0));
+                for (std::size_t i = 0; i < In; ++i) {
+                    const std::size_t k = i % K;
+                    V xv[SB];
+#pragma GCC unroll 16
+                    for (std::size_t sb = 0; sb < SB; ++sb) xv[sb] = V::load_aligned(x + i * BP + sb * N);
+#pragma GCC unroll 16
+                    for (std::size_t o = 0; o < O; ++o) {
+                        const V w(p[i * row + o0 + o]);
+#pragma GCC unroll 16
+                        for (std::size_t sb = 0; sb < SB; ++sb) acc[o][sb][k] = fma(w, xv[sb], acc[o][sb][k]);
+                    }
+                }
+#pragma GCC unroll 16
+                for (std::size_t o = 0; o < O; ++o)
+#pragma GCC unroll 16
+                    for (std::size_t sb = 0; sb < SB; ++sb) {
+                        V r = acc[o][sb][0];
+#pragma GCC unroll 8
+                        for (std::size_t k = 1; k < K; ++k) r = r + acc[o][sb][k];
+                        Epilogue::apply(r).store_aligned(y + (o0 + o) * BP + sb * N);
+                    }
+            };
+            constexpr std::size_t full = Out / OT * OT;
+            for (std::size_t o0 = 0; o0 < full; o0 += OT) tile.template operator()<OT>(o0);
+            if constexpr (full < Out) tile.template operator()<Out - full>(full);
         }
     }
 
@@ -140,9 +206,21 @@ struct dense_layer {
         if constexpr (Bias) {
             for (std::size_t v = 0; v < vectors; ++v) {
                 T* g = gp + weight_size + v * lanes;
-                vec acc = Accumulate ? vec::load_aligned(g) : vec(T(0));
-                for (std::size_t s = 0; s < B; ++s) acc += vec::load(dz + s * YS + v * lanes);
-                acc.store_aligned(g);
+                constexpr std::size_t SK = min_(B, 4);  // interleaved chains over the samples
+                vec acc[SK];
+                acc[0] = Accumulate ? vec::load_aligned(g) : vec(T(0));
+#pragma GCC unroll 4
+                for (std::size_t k = 1; k < SK; ++k) acc[k] = vec(T(0));
+                constexpr std::size_t sfull = B / SK * SK;
+                for (std::size_t s = 0; s < sfull; s += SK)
+#pragma GCC unroll 4
+                    for (std::size_t k = 0; k < SK; ++k) acc[k] += vec::load(dz + (s + k) * YS + v * lanes);
+#pragma GCC unroll 4
+                for (std::size_t s = sfull; s < B; ++s) acc[s - sfull] += vec::load(dz + s * YS + v * lanes);
+                vec r = acc[0];
+#pragma GCC unroll 4
+                for (std::size_t k = 1; k < SK; ++k) r = r + acc[k];
+                r.store_aligned(g);
             }
         }
         if constexpr (NeedDx) {
@@ -297,13 +375,19 @@ private:
         constexpr std::size_t VT = min_(vectors, 4);  // output registers per tile
         constexpr std::size_t IR = min_(In, 4);       // input rows per tile
         auto tile = [&]<std::size_t I, std::size_t V>(std::size_t i0, std::size_t v0) {
-            vec acc[I][V];
+            // Few accumulators would each be one long chain over the samples: split the samples
+            // into SK interleaved chains, added at the end.
+            constexpr std::size_t SK = max_(1, min_(min_(B, 4), 8 / (I * V)));
+            vec acc[SK][I][V];
 #pragma GCC unroll 8
             for (std::size_t ii = 0; ii < I; ++ii)
 #pragma GCC unroll 8
-                for (std::size_t vv = 0; vv < V; ++vv)
-                    acc[ii][vv] = Accumulate ? vec::load_aligned(gp + (i0 + ii) * row + (v0 + vv) * lanes) : vec(T(0));
-            for (std::size_t s = 0; s < B; ++s) {
+                for (std::size_t vv = 0; vv < V; ++vv) {
+                    acc[0][ii][vv] = Accumulate ? vec::load_aligned(gp + (i0 + ii) * row + (v0 + vv) * lanes) : vec(T(0));
+#pragma GCC unroll 4
+                    for (std::size_t k = 1; k < SK; ++k) acc[k][ii][vv] = vec(T(0));
+                }
+            auto sample = [&](std::size_t s, std::size_t k) {
                 vec d[V];
 #pragma GCC unroll 8
                 for (std::size_t vv = 0; vv < V; ++vv) d[vv] = vec::load(dz + s * YS + (v0 + vv) * lanes);
@@ -311,13 +395,23 @@ private:
                 for (std::size_t ii = 0; ii < I; ++ii) {
                     const vec xs(x[s * XS + i0 + ii]);
 #pragma GCC unroll 8
-                    for (std::size_t vv = 0; vv < V; ++vv) acc[ii][vv] = fma(xs, d[vv], acc[ii][vv]);
+                    for (std::size_t vv = 0; vv < V; ++vv) acc[k][ii][vv] = fma(xs, d[vv], acc[k][ii][vv]);
                 }
-            }
+            };
+            constexpr std::size_t sfull = B / SK * SK;
+            for (std::size_t s = 0; s < sfull; s += SK)
+#pragma GCC unroll 4
+                for (std::size_t k = 0; k < SK; ++k) sample(s + k, k);
+            for (std::size_t s = sfull; s < B; ++s) sample(s, s - sfull);
 #pragma GCC unroll 8
             for (std::size_t ii = 0; ii < I; ++ii)
 #pragma GCC unroll 8
-                for (std::size_t vv = 0; vv < V; ++vv) acc[ii][vv].store_aligned(gp + (i0 + ii) * row + (v0 + vv) * lanes);
+                for (std::size_t vv = 0; vv < V; ++vv) {
+                    vec r = acc[0][ii][vv];
+#pragma GCC unroll 4
+                    for (std::size_t k = 1; k < SK; ++k) r = r + acc[k][ii][vv];
+                    r.store_aligned(gp + (i0 + ii) * row + (v0 + vv) * lanes);
+                }
         };
         auto over_rows = [&]<std::size_t V>(std::size_t v0) {
             constexpr std::size_t full = In / IR * IR;
@@ -421,36 +515,36 @@ private:
         return ivec::load(x + c * in_lanes);
     }
 
-    // y[s][o] = epilogue(tree(p) + b[o]) for B samples (B = 1: one sample); groups of samples whose
-    // Out sums fill a register are reduced together.
+    // y[s][o] = epilogue(tree(p)) for B samples (B = 1: one sample); groups of samples whose Out
+    // sums fill a register are reduced together.
     template <class Epilogue, std::size_t B, std::size_t XS, std::size_t YS>
     static constexpr void dots_forward(const T* p, const T* x, T* y) noexcept {
         constexpr std::size_t L = plan::in_lanes;
+        using one = simd::vec<T, 1>;
         if constexpr (in_lanes != L) {  // the scalar path: the same chains and tree, one lane at a time
             for (std::size_t s = 0; s < B; ++s) {
                 for (std::size_t o = 0; o < Out; ++o) {
-                    std::array<simd::vec<T, 1>, L> part{};
+                    std::array<one, L> part{};
+                    if constexpr (Bias) part[0] = one(p[weight_size + o]);
                     for (std::size_t i = 0; i < In; ++i)
-                        part[i % L] = fma(simd::vec<T, 1>(x[s * XS + i]), simd::vec<T, 1>(p[at(o, i)]), part[i % L]);
+                        part[i % L] = fma(one(x[s * XS + i]), one(p[at(o, i)]), part[i % L]);
                     std::array<T, L> v{};
                     for (std::size_t j = 0; j < L; ++j) v[j] = part[j].v;
-                    simd::vec<T, 1> r(simd::reduce_add_scalar<T, L>(v));
-                    if constexpr (Bias) r = r + simd::vec<T, 1>(p[weight_size + o]);
-                    Epilogue::apply(r).store(y + s * YS + o);
+                    Epilogue::apply(one(simd::reduce_add_scalar<T, L>(v))).store(y + s * YS + o);
                 }
-                for (std::size_t o = Out; o < row; ++o) Epilogue::apply(simd::vec<T, 1>(T(0))).store(y + s * YS + o);
+                for (std::size_t o = Out; o < row; ++o) Epilogue::apply(one(T(0))).store(y + s * YS + o);
             }
         } else {
             constexpr std::size_t G = L / Out;  // samples per reduction
-            alignas(64) T bias_pattern[L]{};   // b[o] at lane g Out + o, for whole groups
-            if constexpr (Bias && B >= G)
-                for (std::size_t g = 0; g < G; ++g)
-                    for (std::size_t o = 0; o < Out; ++o) bias_pattern[g * Out + o] = p[weight_size + o];
+            ivec start[Out];                    // b[o] in lane 0: where chain 0 starts
+#pragma GCC unroll 16
+            for (std::size_t o = 0; o < Out; ++o)
+                start[o] = Bias ? simd::load_first<1, T, L>(p + weight_size + o) : ivec(T(0));
             auto group = [&]<std::size_t S>(std::size_t s0) {
                 constexpr std::size_t M = S * Out;
                 ivec acc[M];
 #pragma GCC unroll 16
-                for (std::size_t m = 0; m < M; ++m) acc[m] = ivec(T(0));
+                for (std::size_t m = 0; m < M; ++m) acc[m] = start[m % Out];
 #pragma GCC unroll 16
                 for (std::size_t c = 0; c < in_vectors; ++c)
 #pragma GCC unroll 16
@@ -461,32 +555,22 @@ private:
                             acc[s * Out + o] = fma(xv, ivec::load_aligned(p + o * in_row + c * L), acc[s * Out + o]);
                     }
                 if constexpr (M == 1) {  // one output of one sample
-                    simd::vec<T, 1> r(simd::reduce_add(acc[0]));
-                    if constexpr (Bias) r = r + simd::vec<T, 1>(p[weight_size]);
-                    Epilogue::apply(r).store(y + s0 * YS);
-                    for (std::size_t o = 1; o < row; ++o) Epilogue::apply(simd::vec<T, 1>(T(0))).store(y + s0 * YS + o);
+                    Epilogue::apply(one(simd::reduce_add(acc[0]))).store(y + s0 * YS);
+                    for (std::size_t o = 1; o < row; ++o) Epilogue::apply(one(T(0))).store(y + s0 * YS + o);
                     return;
                 }
-                ivec sums = simd::reduce_add_many<M>(acc);  // lanes from M on are zero
+                const ivec sums = simd::reduce_add_many<M>(acc);  // lanes from M on are zero
                 if constexpr (YS == Out && M == L) {  // whole outputs of whole samples: one register
-                    if constexpr (Bias) sums = sums + ivec::load_aligned(bias_pattern);
                     Epilogue::apply(sums).store(y + s0 * YS);
                 } else if constexpr (S == 1) {  // one sample: its padded row of outputs
                     alignas(64) T tmp[L];
                     sums.store_aligned(tmp);
-                    vec r = vec::load_aligned(tmp);
-                    if constexpr (Bias) r = r + vec::load_aligned(p + weight_size);
-                    Epilogue::apply(r).store(y + s0 * YS);
+                    Epilogue::apply(vec::load_aligned(tmp)).store(y + s0 * YS);
                 } else {
                     alignas(64) T tmp[L];
                     sums.store_aligned(tmp);
-                    using one = simd::vec<T, 1>;
                     for (std::size_t s = 0; s < S; ++s) {
-                        for (std::size_t o = 0; o < Out; ++o) {
-                            one r(tmp[s * Out + o]);
-                            if constexpr (Bias) r = r + one(p[weight_size + o]);
-                            Epilogue::apply(r).store(y + (s0 + s) * YS + o);
-                        }
+                        for (std::size_t o = 0; o < Out; ++o) Epilogue::apply(one(tmp[s * Out + o])).store(y + (s0 + s) * YS + o);
                         for (std::size_t o = Out; o < row; ++o) Epilogue::apply(one(T(0))).store(y + (s0 + s) * YS + o);
                     }
                 }
@@ -503,13 +587,17 @@ private:
     static constexpr void dots_weight_gradient(const T* x, const T* dz, T* gp) noexcept {
         constexpr std::size_t CT = max_(1, min_(in_vectors, accumulator_budget<T> / Out));  // input registers per tile
         auto tile = [&]<std::size_t C>(std::size_t c0) {
-            ivec acc[Out][C];
+            constexpr std::size_t SK = max_(1, min_(min_(B, 4), 8 / (Out * C)));  // chains over the samples
+            ivec acc[SK][Out][C];
 #pragma GCC unroll 16
             for (std::size_t o = 0; o < Out; ++o)
 #pragma GCC unroll 16
-                for (std::size_t c = 0; c < C; ++c)
-                    acc[o][c] = Accumulate ? ivec::load_aligned(gp + o * in_row + (c0 + c) * in_lanes) : ivec(T(0));
-            for (std::size_t s = 0; s < B; ++s) {
+                for (std::size_t c = 0; c < C; ++c) {
+                    acc[0][o][c] = Accumulate ? ivec::load_aligned(gp + o * in_row + (c0 + c) * in_lanes) : ivec(T(0));
+#pragma GCC unroll 4
+                    for (std::size_t k = 1; k < SK; ++k) acc[k][o][c] = ivec(T(0));
+                }
+            auto sample = [&](std::size_t s, std::size_t k) {
                 ivec xv[C];
 #pragma GCC unroll 16
                 for (std::size_t c = 0; c < C; ++c) xv[c] = load_input(x + s * XS, c0 + c);
@@ -517,13 +605,23 @@ private:
                 for (std::size_t o = 0; o < Out; ++o) {
                     const ivec d(dz[s * YS + o]);
 #pragma GCC unroll 16
-                    for (std::size_t c = 0; c < C; ++c) acc[o][c] = fma(d, xv[c], acc[o][c]);
+                    for (std::size_t c = 0; c < C; ++c) acc[k][o][c] = fma(d, xv[c], acc[k][o][c]);
                 }
-            }
+            };
+            constexpr std::size_t sfull = B / SK * SK;
+            for (std::size_t s = 0; s < sfull; s += SK)
+#pragma GCC unroll 4
+                for (std::size_t k = 0; k < SK; ++k) sample(s + k, k);
+            for (std::size_t s = sfull; s < B; ++s) sample(s, s - sfull);
 #pragma GCC unroll 16
             for (std::size_t o = 0; o < Out; ++o)
 #pragma GCC unroll 16
-                for (std::size_t c = 0; c < C; ++c) acc[o][c].store_aligned(gp + o * in_row + (c0 + c) * in_lanes);
+                for (std::size_t c = 0; c < C; ++c) {
+                    ivec r = acc[0][o][c];
+#pragma GCC unroll 4
+                    for (std::size_t k = 1; k < SK; ++k) r = r + acc[k][o][c];
+                    r.store_aligned(gp + o * in_row + (c0 + c) * in_lanes);
+                }
         };
         constexpr std::size_t full = in_vectors / CT * CT;
         for (std::size_t c0 = 0; c0 < full; c0 += CT) tile.template operator()<CT>(c0);
