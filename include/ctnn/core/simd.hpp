@@ -633,7 +633,10 @@ inline void interleave(vec<T, N>* r) noexcept {
         using G = typename detail::gnu_vector<T, N>::real;
         vec<T, N> even[F / 2], odd[F / 2];
 #pragma GCC unroll 16
-        for (std::size_t i = 0; i < F; ++i) (i % 2 ? odd : even)[i / 2] = r[i];
+        for (std::size_t k = 0; k < F / 2; ++k) {
+            even[k] = r[2 * k];
+            odd[k] = r[2 * k + 1];
+        }
         interleave<F / 2>(even);
         interleave<F / 2>(odd);
 #pragma GCC unroll 16
