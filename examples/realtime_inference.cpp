@@ -10,6 +10,7 @@
 // made: there must be none.
 #include <ctnn/ctnn.hpp>
 
+#include "common/count_allocations.hpp"  // every allocation of the program is counted
 #include "common/timing.hpp"
 
 #include <array>
@@ -20,48 +21,6 @@
 #include <cstdlib>
 #include <new>
 #include <vector>
-
-// ---- allocation counting: every allocation of the program goes through these -----------------
-extern "C" void* __libc_malloc(std::size_t);
-extern "C" void* __libc_calloc(std::size_t, std::size_t);
-extern "C" void* __libc_realloc(void*, std::size_t);
-extern "C" void* __libc_memalign(std::size_t, std::size_t);
-extern "C" void __libc_free(void*);
-namespace {
-std::atomic<long> allocations{0};
-}
-extern "C" {
-void* malloc(std::size_t n) { ++allocations; return __libc_malloc(n); }
-void* calloc(std::size_t n, std::size_t m) { ++allocations; return __libc_calloc(n, m); }
-void* realloc(void* p, std::size_t n) { ++allocations; return __libc_realloc(p, n); }
-void* aligned_alloc(std::size_t a, std::size_t n) { ++allocations; return __libc_memalign(a, n); }
-int posix_memalign(void** p, std::size_t a, std::size_t n) {
-    ++allocations;
-    *p = __libc_memalign(a, n);
-    return *p ? 0 : 12;
-}
-void free(void* p) { __libc_free(p); }
-}
-void* operator new(std::size_t n) {
-    ++allocations;
-    if (void* p = __libc_malloc(n ? n : 1)) return p;
-    throw std::bad_alloc{};
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void* operator new(std::size_t n, std::align_val_t a) {
-    ++allocations;
-    if (void* p = __libc_memalign(static_cast<std::size_t>(a), n ? n : 1)) return p;
-    throw std::bad_alloc{};
-}
-void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
-void operator delete(void* p) noexcept { __libc_free(p); }
-void operator delete[](void* p) noexcept { __libc_free(p); }
-void operator delete(void* p, std::size_t) noexcept { __libc_free(p); }
-void operator delete[](void* p, std::size_t) noexcept { __libc_free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { __libc_free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { __libc_free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { __libc_free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { __libc_free(p); }
 
 namespace {
 
@@ -123,7 +82,7 @@ run_stats stream(processor& p, Process process, std::size_t callbacks) {
     oscillator osc;
     std::array<float, block> in{}, out{};
     std::array<float, window + block> reference{};  // the target effect, for the error
-    const long before = allocations.load();
+    const long before = count_allocations::allocations();
     for (std::size_t c = 0; c < callbacks; ++c) {
         for (std::size_t i = 0; i < block; ++i) in[i] = osc.next(220 + 0.001 * static_cast<double>(c), 331);
         const auto t0 = std::chrono::steady_clock::now();
@@ -136,7 +95,7 @@ run_stats stream(processor& p, Process process, std::size_t callbacks) {
         }
         for (std::size_t i = 0; i + 1 < window; ++i) reference[i] = reference[block + i];
     }
-    r.allocations = allocations.load() - before;
+    r.allocations = count_allocations::allocations() - before;
     return r;
 }
 

@@ -30,31 +30,9 @@
 #include <unistd.h>
 
 #if !defined(__SANITIZE_ADDRESS__)
-// Counts operator new in this test binary (AddressSanitizer owns the allocator, so not there), to
-// show that fit's allocations do not grow with the number of epochs. Forwards to glibc's malloc
-// under its own name, as test_no_allocation.cpp does, so that g++ sees no new/free mismatch.
-#include <atomic>
-#include <new>
-extern "C" void* __libc_malloc(std::size_t);
-extern "C" void* __libc_memalign(std::size_t, std::size_t);
-extern "C" void __libc_free(void*);
-namespace {
-std::atomic<long> new_calls{0};
-}
-void* operator new(std::size_t n) {
-    ++new_calls;
-    if (void* p = __libc_malloc(n ? n : 1)) return p;
-    throw std::bad_alloc{};
-}
-void* operator new(std::size_t n, std::align_val_t a) {
-    ++new_calls;
-    if (void* p = __libc_memalign(static_cast<std::size_t>(a), n ? n : 1)) return p;
-    throw std::bad_alloc{};
-}
-void operator delete(void* p) noexcept { __libc_free(p); }
-void operator delete(void* p, std::size_t) noexcept { __libc_free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { __libc_free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { __libc_free(p); }
+// Counts the allocations of this test binary (AddressSanitizer owns the allocator, so not there),
+// to show that fit's allocations do not grow with the number of epochs.
+#include "../examples/common/count_allocations.hpp"
 #define CTNN_TEST_COUNTS_NEW 1
 #endif
 
@@ -531,9 +509,9 @@ TEST_CASE("fit allocates before training only: as often for 1 epoch as for 6") {
         const ctnn::dataset_for<cls_net> train = data.view(), val = valx.view();
         const ctnn::fit_options<cls_trainer> options{
             .epochs = epochs, .validation = val, .early_stop = {.patience = 100}};
-        const long before = new_calls.load();
+        const long before = count_allocations::allocations();
         ctnn::fit<8>(tr, train, options);
-        return new_calls.load() - before;
+        return count_allocations::allocations() - before;
     };
     const long one = count(1), six = count(6);
     CHECK(one == six);

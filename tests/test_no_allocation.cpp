@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include "../examples/common/count_allocations.hpp"
+
 #include <dlfcn.h>
 #include <pthread.h>
 
@@ -15,14 +17,7 @@
 #include <new>
 #include <vector>
 
-extern "C" void* __libc_malloc(std::size_t);
-extern "C" void* __libc_calloc(std::size_t, std::size_t);
-extern "C" void* __libc_realloc(void*, std::size_t);
-extern "C" void* __libc_memalign(std::size_t, std::size_t);
-extern "C" void __libc_free(void*);
-
 namespace {
-std::atomic<long> allocations{0};
 std::atomic<long> locks{0};
 }
 
@@ -32,39 +27,6 @@ extern "C" int pthread_mutex_lock(pthread_mutex_t* m) {
     ++locks;
     return real(m);
 }
-
-extern "C" {
-void* malloc(std::size_t n) { ++allocations; return __libc_malloc(n); }
-void* calloc(std::size_t n, std::size_t m) { ++allocations; return __libc_calloc(n, m); }
-void* realloc(void* p, std::size_t n) { ++allocations; return __libc_realloc(p, n); }
-void* aligned_alloc(std::size_t a, std::size_t n) { ++allocations; return __libc_memalign(a, n); }
-int posix_memalign(void** p, std::size_t a, std::size_t n) {
-    ++allocations;
-    *p = __libc_memalign(a, n);
-    return *p ? 0 : 12;
-}
-void free(void* p) { __libc_free(p); }
-}
-void* operator new(std::size_t n) {
-    ++allocations;
-    if (void* p = __libc_malloc(n ? n : 1)) return p;
-    throw std::bad_alloc{};
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void* operator new(std::size_t n, std::align_val_t a) {
-    ++allocations;
-    if (void* p = __libc_memalign(static_cast<std::size_t>(a), n ? n : 1)) return p;
-    throw std::bad_alloc{};
-}
-void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
-void operator delete(void* p) noexcept { __libc_free(p); }
-void operator delete[](void* p) noexcept { __libc_free(p); }
-void operator delete(void* p, std::size_t) noexcept { __libc_free(p); }
-void operator delete[](void* p, std::size_t) noexcept { __libc_free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { __libc_free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { __libc_free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { __libc_free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { __libc_free(p); }
 
 namespace {
 
@@ -77,7 +39,7 @@ long allocations_in_forward() {
     static ctnn::tensor<T, B, Net::input_size> xb{};
     x.fill(T(0.5));
     xb.fill(T(-0.25));
-    const long before = allocations.load();
+    const long before = count_allocations::allocations();
     for (int i = 0; i < 3; ++i) {
         const auto y = net.forward(x);
         const auto yb = net.forward(xb);
@@ -86,17 +48,17 @@ long allocations_in_forward() {
         CHECK(y[0] == y2[0]);
         CHECK(yb[0] == yb[0]);
     }
-    return allocations.load() - before;
+    return count_allocations::allocations() - before;
 }
 
 }  // namespace
 
 TEST_CASE("the allocation and lock counters count") {
-    const long before = allocations.load();
+    const long before = count_allocations::allocations();
     std::vector<int> v(100);
     void* p = std::malloc(10);
     std::free(p);
-    CHECK(allocations.load() - before == 2);
+    CHECK(count_allocations::allocations() - before == 2);
     CHECK(v.size() == 100);
     std::mutex m;
     const long locks_before = locks.load();
@@ -125,7 +87,7 @@ void check_training_hot_paths() {
     for (std::size_t s = 0; s < B; ++s) yb(s, s % Net::output_size) = T(1);
     static_assert(noexcept(ctnn::backprop(net, Loss{}, x, y, g)) && noexcept(ctnn::backprop(net, Loss{}, xb, yb, g)));
     static_assert(noexcept(tr.step(x, y)) && noexcept(tr.step(xb, yb)));
-    const long allocs = allocations.load(), lock_count = locks.load();
+    const long allocs = count_allocations::allocations(), lock_count = locks.load();
     T sum = 0;
     for (int i = 0; i < 3; ++i) {
         sum += ctnn::backprop(net, Loss{}, x, y, g);
@@ -133,7 +95,7 @@ void check_training_hot_paths() {
         sum += tr.step(x, y);
         sum += tr.step(xb, yb);
     }
-    CHECK(allocations.load() - allocs == 0);
+    CHECK(count_allocations::allocations() - allocs == 0);
     CHECK(locks.load() - lock_count == 0);
     CHECK(sum == sum);
 }
@@ -179,7 +141,7 @@ void check_norm_hot_paths() {
     static ctnn::tensor<T, B, Net::input_size> dx{};
     for (std::size_t i = 0; i < xb.size; ++i) xb[i] = static_cast<T>(i % 7) - T(3);
     static_assert(noexcept(ctnn::backprop(net, ctnn::loss::mse{}, xb, yb, g, dx, r)) && noexcept(tr.step(xb, yb)));
-    const long allocs = allocations.load(), lock_count = locks.load();
+    const long allocs = count_allocations::allocations(), lock_count = locks.load();
     T sum = 0;
     for (int i = 0; i < 3; ++i) {
         sum += ctnn::backprop(net, ctnn::loss::mse{}, xb, yb, g, dx, r);
@@ -192,7 +154,7 @@ void check_norm_hot_paths() {
             sum += net.forward(x)[0];
         }
     }
-    CHECK(allocations.load() - allocs == 0);
+    CHECK(count_allocations::allocations() - allocs == 0);
     CHECK(locks.load() - lock_count == 0);
     CHECK(sum == sum);
 }

@@ -40,6 +40,19 @@ struct no_epilogue {
 template <class T>
 inline constexpr std::size_t accumulator_budget = simd::register_bytes<T> >= 64 ? 24 : 12;
 
+// Visits samples 0 .. B-1 as f(s, k), spread over SK interleaved accumulator chains: sample s goes
+// to chain s % SK in the whole rounds of SK samples, and the B % SK left over to chains 0, 1, ...
+// (the gradient sums over the samples keep SK independent chains busy instead of one long one).
+template <std::size_t B, std::size_t SK, class F>
+[[gnu::always_inline]] inline void over_sample_chains(F&& f) noexcept {
+    constexpr std::size_t full = B / SK * SK;
+    for (std::size_t s = 0; s < full; s += SK)
+#pragma GCC unroll 4
+        for (std::size_t k = 0; k < SK; ++k) f(s + k, k);
+#pragma GCC unroll 4
+    for (std::size_t s = full; s < B; ++s) f(s, s - full);
+}
+
 // The arithmetic of a dense layer, from its shape and the target's register width only.
 //   rows: y_o = ((c_0 + c_1) + ...) + c_{K-1}, where chain c_k folds fma(W[o][i], x_i, c) over the
 //         inputs i = k, k + K, k + 2K, ... in order, c_0 starting at the bias (0 without one) and the
@@ -211,12 +224,8 @@ struct dense_layer {
                 acc[0] = Accumulate ? vec::load_aligned(g) : vec(T(0));
 #pragma GCC unroll 4
                 for (std::size_t k = 1; k < SK; ++k) acc[k] = vec(T(0));
-                constexpr std::size_t sfull = B / SK * SK;
-                for (std::size_t s = 0; s < sfull; s += SK)
-#pragma GCC unroll 4
-                    for (std::size_t k = 0; k < SK; ++k) acc[k] += vec::load(dz + (s + k) * YS + v * lanes);
-#pragma GCC unroll 4
-                for (std::size_t s = sfull; s < B; ++s) acc[s - sfull] += vec::load(dz + s * YS + v * lanes);
+                over_sample_chains<B, SK>(
+                    [&](std::size_t s, std::size_t k) { acc[k] += vec::load(dz + s * YS + v * lanes); });
                 vec r = acc[0];
 #pragma GCC unroll 4
                 for (std::size_t k = 1; k < SK; ++k) r = r + acc[k];
@@ -398,11 +407,7 @@ private:
                     for (std::size_t vv = 0; vv < V; ++vv) acc[k][ii][vv] = fma(xs, d[vv], acc[k][ii][vv]);
                 }
             };
-            constexpr std::size_t sfull = B / SK * SK;
-            for (std::size_t s = 0; s < sfull; s += SK)
-#pragma GCC unroll 4
-                for (std::size_t k = 0; k < SK; ++k) sample(s + k, k);
-            for (std::size_t s = sfull; s < B; ++s) sample(s, s - sfull);
+            over_sample_chains<B, SK>(sample);
 #pragma GCC unroll 8
             for (std::size_t ii = 0; ii < I; ++ii)
 #pragma GCC unroll 8
@@ -608,11 +613,7 @@ private:
                     for (std::size_t c = 0; c < C; ++c) acc[k][o][c] = fma(d, xv[c], acc[k][o][c]);
                 }
             };
-            constexpr std::size_t sfull = B / SK * SK;
-            for (std::size_t s = 0; s < sfull; s += SK)
-#pragma GCC unroll 4
-                for (std::size_t k = 0; k < SK; ++k) sample(s + k, k);
-            for (std::size_t s = sfull; s < B; ++s) sample(s, s - sfull);
+            over_sample_chains<B, SK>(sample);
 #pragma GCC unroll 16
             for (std::size_t o = 0; o < Out; ++o)
 #pragma GCC unroll 16

@@ -17,7 +17,7 @@ namespace detail {
 // costs about 30 ns, as much as a whole training step of a small network. beta^(t+1) is beta^t *
 // beta, which differs from PyTorch's pow by a few double roundings after millions of steps, far
 // below float resolution. The value is always that same product of t factors: any other step (a
-// restored checkpoint, a new optimizer) or other betas recompute it by t multiplications, once, so
+// restored checkpoint, a freshly made optimizer) or other betas recompute it by t multiplications, once, so
 // a training resumed from a checkpoint is bit-identical to one that never stopped.
 struct bias_corrections {
     std::uint64_t step = 0;
