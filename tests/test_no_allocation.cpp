@@ -69,14 +69,16 @@ TEST_CASE("the allocation and lock counters count") {
 
 namespace {
 
-// Backprop and trainer steps (single and batch) under the counters.
-template <class Net, class Loss, class Optimizer, std::size_t B>
+// Backprop and trainer steps (single and batch) under the counters; Plain: without clipping or L1,
+// so that a large network's one-sample step takes the fused path (the optimizer inside backward).
+template <class Net, class Loss, class Optimizer, std::size_t B, bool Plain = false>
 void check_training_hot_paths() {
     using T = typename Net::value_type;
     static Net net{};
     ctnn::init::he_uniform(net, 1);
     static typename Net::gradients g{};
-    static ctnn::trainer<Net, Loss, Optimizer> tr{net, Optimizer{}, ctnn::trainer_options{.clip_grad_norm = 1.0, .l1 = 1e-4}};
+    static ctnn::trainer<Net, Loss, Optimizer> tr{
+        net, Optimizer{}, Plain ? ctnn::trainer_options{} : ctnn::trainer_options{.clip_grad_norm = 1.0, .l1 = 1e-4}};
     static ctnn::tensor<T, Net::input_size> x{};
     static ctnn::tensor<T, Net::output_size> y{};
     static ctnn::tensor<T, B, Net::input_size> xb{};
@@ -112,6 +114,9 @@ TEST_CASE_TEMPLATE("backprop and trainer steps never allocate or lock", T, float
     check_training_hot_paths<network<T, input<7>, dense<13>, gelu, dense<3>, softmax>, loss::mse, optim::rmsprop, 5>();
     check_training_hot_paths<network<T, input<3>, dense<5>, sigmoid>, loss::bce, optim::adagrad, 3>();
     check_training_hot_paths<network<T, input<3>, dense<5>>, loss::huber<>, optim::adamw, 3>();
+    using M = network<T, input<16>, dense<64>, relu, dense<64>, relu, dense<4>>;
+    static_assert(ctnn::trainer<M, loss::mse, optim::adam>::fuses_one_sample_steps);
+    check_training_hot_paths<M, loss::mse, optim::adam, 32, true>();
 }
 
 TEST_CASE_TEMPLATE("forward never allocates", T, float, double) {

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <string>
 #include <type_traits>
@@ -377,4 +378,57 @@ TEST_CASE("learning-rate schedules match PyTorch's schedulers over 40 epochs") {
     check_schedule("exponential_lr", optim::exponential_lr{.gamma = 0.9});
     check_schedule("cosine_annealing_lr", optim::cosine_annealing_lr{.t_max = 10, .eta_min = 0.001});
     check_schedule("linear_warmup", optim::linear_warmup{.start_factor = 0.25, .end_factor = 1.0, .total_iters = 8});
+}
+
+// ---- the fused one-sample step --------------------------------------------------------------
+// On one sample, a trainer whose network's parameters outgrow L1 applies the optimizer inside the
+// backward pass (sequence::backward_step). It must give the bits of the separate pass that the
+// PyTorch trajectories above check: the loss, the parameters, the gradients and the optimizer
+// state after every step. The reference trainer takes the separate pass because it clips the
+// gradient norm at 1e30, which never scales them.
+namespace {
+
+template <class Net, class Optimizer>
+void check_fused_step(Optimizer optimizer) {
+    using T = typename Net::value_type;
+    using Trainer = ctnn::trainer<Net, loss::mse, Optimizer>;
+    static_assert(Trainer::fuses_one_sample_steps, "the network is too small to test the fused step");
+    static Net fused_net{}, separate_net{};
+    ctnn::init::he_uniform(fused_net, 11);
+    separate_net = fused_net;
+    static Trainer fused{fused_net, optimizer};
+    static Trainer separate{separate_net, optimizer, ctnn::trainer_options{.clip_grad_norm = 1e30}};
+    const auto bits_equal = [](const auto& a, const auto& b) {
+        return std::memcmp(a.parameter_block().data(), b.parameter_block().data(), sizeof(T) * a.parameter_block().size()) == 0;
+    };
+    ctnn::rng r{5};
+    tensor<T, Net::input_size> x;
+    tensor<T, Net::output_size> y;
+    for (int step = 0; step < 12; ++step) {
+        for (auto& v : x) v = r.uniform<T>(T(-1), T(1));
+        for (auto& v : y) v = r.uniform<T>(T(-1), T(1));
+        const T a = fused.step(x, y), b = separate.step(x, y);
+        CHECK(std::memcmp(&a, &b, sizeof(T)) == 0);
+    }
+    CHECK(bits_equal(fused_net, separate_net));
+    CHECK(bits_equal(fused.gradients(), separate.gradients()));
+    CHECK(std::memcmp(&fused.state(), &separate.state(), sizeof(fused.state())) == 0);
+    CHECK(!bits_equal(fused_net, Net{}));  // it trained
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("the fused one-sample step gives the separate optimizer pass's bits", T, float, double) {
+    using ctnn::layer_norm, ctnn::residual;
+    using M = network<T, input<16>, dense<64>, relu, dense<64>, relu, dense<4>>;  // rows and dots kernels
+    // layers that step from their gradient slice (layer_norm, a residual block), an activation that
+    // does not fuse (gelu), a dense layer without bias, and an input width off the register width
+    using N = network<T, input<23>, dense<48>, layer_norm, gelu, residual<dense<48>, ctnn::tanh>, dense<40, no_bias>, sigmoid,
+                      dense<3>>;
+    check_fused_step<M>(optim::adam{});
+    check_fused_step<M>(optim::adamw{});
+    check_fused_step<M>(optim::sgd{.lr = 0.01, .momentum = 0.9, .nesterov = true, .weight_decay = 1e-3});
+    check_fused_step<N>(optim::adam{.lr = 3e-3});
+    check_fused_step<N>(optim::adamw{.weight_decay = 0});
+    check_fused_step<N>(optim::sgd{.lr = 0.02});
 }

@@ -72,10 +72,13 @@ constexpr bool check_output_like() {
 inline constexpr std::size_t backprop_chunk = 32;
 
 // The shared body: forward in training mode, then either a loss gives dL/dy or the caller does.
-template <std::size_t C, std::size_t B, class Net, class Loss, bool Accumulate = true>
+// With a Step (optimizer.hpp's stepper; one sample, gradients written, no dx), the backward pass
+// also applies the optimizer's update (sequence::backward_step).
+template <std::size_t C, std::size_t B, class Net, class Loss, bool Accumulate = true, class Step = void>
 typename Net::value_type backprop_chunk_at(Net& net, const typename Net::value_type* x,
                                            const typename Net::value_type* y, typename Net::gradients& g,
-                                           typename Net::value_type* dx, const train_context& ctx) noexcept {
+                                           typename Net::value_type* dx, const train_context& ctx,
+                                           const Step* step = nullptr) noexcept {
     using T = typename Net::value_type;
     using seq = typename Net::sequence_type;
     constexpr std::size_t In = Net::input_size, Out = Net::output_size;
@@ -104,7 +107,11 @@ typename Net::value_type backprop_chunk_at(Net& net, const typename Net::value_t
         }
     }
 
-    if (dx == nullptr) {
+    if constexpr (!std::is_void_v<Step>) {
+        static_assert(C == 1 && B == 1 && !Accumulate);
+        seq::template backward_step<In>(net.parameter_block().data(), buffers, x, acts, dy, g.parameter_block().data(),
+                                        *step);
+    } else if (dx == nullptr) {
         seq::template backward<C, In, false, Accumulate>(net.parameter_block().data(), buffers, x, acts, dy,
                                                          nullptr, g.parameter_block().data());
     } else {
@@ -211,6 +218,21 @@ typename Net::value_type backprop_overwrite(Net& net, const Loss&, const X& x, c
         return run_backprop<Net, Loss, X, Y, false>(net, x, y, g, nullptr, &r);
     else
         return typename Net::value_type(0);
+}
+
+// The trainer's fused step on one sample: backprop_overwrite, with the optimizer's update applied
+// by the backward pass through the stepper st as the gradients are made.
+template <class Net, class Loss, class X, class Y, class G, class Step>
+typename Net::value_type backprop_step(Net& net, const Loss&, const X& x, const Y& y, G& g, rng& r,
+                                       const Step& st) noexcept {
+    if constexpr (check_training_args<Net, G>() && check_loss<Loss>() && check_input<Net, X>() &&
+                  check_output_like<Net, X, Y>() && check_training_batch<Net, X>()) {
+        static_assert(batch_of<Net, X>::size == 1);
+        const train_context ctx{&r};
+        return backprop_chunk_at<1, 1, Net, Loss, false>(net, x.data(), y.data(), g, nullptr, ctx, &st);
+    } else {
+        return typename Net::value_type(0);
+    }
 }
 }  // namespace detail
 

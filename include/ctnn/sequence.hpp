@@ -7,6 +7,7 @@
 // Kernel contract: buffers between layers are padded to whole registers (detail::padded); x may
 // be the user's unpadded input only when the first layer reads its input exactly.
 #include <ctnn/layers/layer.hpp>
+#include <ctnn/optim/optimizer.hpp>
 
 #include <algorithm>
 #include <array>
@@ -28,6 +29,10 @@ struct activation_epilogue {
 // A layer whose backward<..., Accumulate = false> writes its gradients instead of adding to them.
 template <class L>
 concept writes_gradients = requires { requires L::overwrites_gradients; };
+
+// A layer with backward_step: its backward hands each gradient register to an optimizer step.
+template <class L>
+concept steps_in_backward = requires { requires L::fuses_step; };
 
 template <class T, std::size_t In, std::size_t Lanes, auto... Specs>
 struct sequence {
@@ -446,28 +451,48 @@ struct sequence {
             (
                 [&] {
                     constexpr std::size_t i = count - 1 - K;
-                    using L = layer_t<i>;
                     constexpr bool need = i > 0 || NeedDx;
                     T* dst = i == 0 ? dx : ws[K % 2];
-                    if constexpr (!Accumulate && !writes_gradients<L> && param_size_of<L>() > 0)
-                        std::fill(gp + param_offsets[i], gp + param_offsets[i] + param_size_of<L>(), T(0));
-                    if constexpr (has_training_forward<L>)
-                        L::template backward<B, input_stride<i, XS>, stride<i + 1>, stride<i>, need>(
-                            p + param_offsets[i], b + buffer_offsets[i], layer_input<i, B, XS>(x, acts),
-                            acts + activation_offsets<B>[i], cur, dst, gp + param_offsets[i],
-                            acts + activation_offsets<B>[count + 1 + i]);
-                    else if constexpr (!Accumulate && writes_gradients<L>)
-                        L::template backward<B, input_stride<i, XS>, stride<i + 1>, stride<i>, need, false>(
-                            p + param_offsets[i], b + buffer_offsets[i], layer_input<i, B, XS>(x, acts),
-                            acts + activation_offsets<B>[i], cur, dst, gp + param_offsets[i]);
-                    else if constexpr (i > 0 && fuses_in_training<(i > 0 ? i - 1 : 0)>())
-                        L::template backward<B, input_stride<i, XS>, stride<i + 1>, stride<i>, need>(
-                            p + param_offsets[i], b + buffer_offsets[i], acts + activation_offsets<B>[i],
-                            acts + activation_offsets<B>[i], cur, dst, gp + param_offsets[i]);
-                    else
-                        L::template backward<B, input_stride<i, XS>, stride<i + 1>, stride<i>, need>(
-                            p + param_offsets[i], b + buffer_offsets[i], layer_input<i, B, XS>(x, acts),
-                            acts + activation_offsets<B>[i], cur, dst, gp + param_offsets[i]);
+                    backward_layer<i, B, XS, need, Accumulate>(p, b, x, acts, cur, dst, gp);
+                    cur = dst;
+                }(),
+                ...);
+        }(std::make_index_sequence<count>{});
+    }
+
+    // backward<1, XS, false, false> fused with an optimizer step (optimizer.hpp's stepper st,
+    // indexed by offsets in the parameter block): every layer's gradients are written to gp as
+    // backward writes them, and the layer's parameters are updated right after its backward, which
+    // is safe because the layers before it never read them. Dense layers hand each gradient
+    // register to the step as they make it (backward_step); the others' slices are stepped from gp.
+    template <std::size_t XS, class Step>
+    static void backward_step(T* p, const T* b, const T* x, const T* acts, const T* dy, T* gp,
+                              const Step& step) noexcept {
+        // A local copy whose address never escapes: its scalars stay in registers across the
+        // stores of the update (through a reference they could alias them, and would be reloaded).
+        const Step st = step;
+        alignas(64) T ws[2][max_width];
+        const T* cur = dy;
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+            (
+                [&] {
+                    constexpr std::size_t i = count - 1 - K;
+                    using L = layer_t<i>;
+                    constexpr std::size_t off = param_offsets[i];
+                    T* dst = ws[K % 2];
+                    if constexpr (steps_in_backward<L>) {
+                        L::template backward_step<stride<i>, (i > 0)>(
+                            p + off, layer_input<i, 1, XS>(x, acts), cur, dst, [&](std::size_t k, auto g) {
+                                g.store(gp + off + k);
+                                st(off + k, g);
+                            });
+                    } else {
+                        backward_layer<i, 1, XS, (i > 0), false>(p, b, x, acts, cur, i > 0 ? dst : nullptr, gp);
+                        if constexpr (param_size_of<L>() > 0)
+                            optim::detail::for_each_register<T, param_size_of<L>()>([&](std::size_t k, auto tag) {
+                                st(off + k, decltype(tag)::load(gp + off + k));
+                            });
+                    }
                     cur = dst;
                 }(),
                 ...);
@@ -475,6 +500,32 @@ struct sequence {
     }
 
 private:
+    // Layer i's part of backward: dL/d(its input) into dst when NeedDx, its gradients into gp.
+    template <std::size_t i, std::size_t B, std::size_t XS, bool need, bool Accumulate>
+    static constexpr void backward_layer(const T* p, const T* b, const T* x, const T* acts, const T* cur, T* dst,
+                                         T* gp) noexcept {
+        using L = layer_t<i>;
+        if constexpr (!Accumulate && !writes_gradients<L> && param_size_of<L>() > 0)
+            std::fill(gp + param_offsets[i], gp + param_offsets[i] + param_size_of<L>(), T(0));
+        if constexpr (has_training_forward<L>)
+            L::template backward<B, input_stride<i, XS>, stride<i + 1>, stride<i>, need>(
+                p + param_offsets[i], b + buffer_offsets[i], layer_input<i, B, XS>(x, acts),
+                acts + activation_offsets<B>[i], cur, dst, gp + param_offsets[i],
+                acts + activation_offsets<B>[count + 1 + i]);
+        else if constexpr (!Accumulate && writes_gradients<L>)
+            L::template backward<B, input_stride<i, XS>, stride<i + 1>, stride<i>, need, false>(
+                p + param_offsets[i], b + buffer_offsets[i], layer_input<i, B, XS>(x, acts),
+                acts + activation_offsets<B>[i], cur, dst, gp + param_offsets[i]);
+        else if constexpr (i > 0 && fuses_in_training<(i > 0 ? i - 1 : 0)>())
+            L::template backward<B, input_stride<i, XS>, stride<i + 1>, stride<i>, need>(
+                p + param_offsets[i], b + buffer_offsets[i], acts + activation_offsets<B>[i],
+                acts + activation_offsets<B>[i], cur, dst, gp + param_offsets[i]);
+        else
+            L::template backward<B, input_stride<i, XS>, stride<i + 1>, stride<i>, need>(
+                p + param_offsets[i], b + buffer_offsets[i], layer_input<i, B, XS>(x, acts),
+                acts + activation_offsets<B>[i], cur, dst, gp + param_offsets[i]);
+    }
+
     template <std::size_t I>
     static constexpr void run(const T* p, const T* b, const T* x, T* y) noexcept {
         using L = layer_t<I>;

@@ -36,6 +36,11 @@ struct no_epilogue {
     static constexpr V apply(V v) noexcept { return v; }
 };
 
+struct no_callback {
+    template <class... A>
+    constexpr void operator()(const A&...) const noexcept {}
+};
+
 // Registers a kernel may hold as accumulators: AVX-512 has 32 vector registers, narrower x86 16.
 template <class T>
 inline constexpr std::size_t accumulator_budget = simd::register_bytes<T> >= 64 ? 24 : 12;
@@ -243,6 +248,50 @@ struct dense_layer {
         }
     }
 
+    // ---- backward and optimizer step fused, one sample -----------------------------------------
+    // backward<1, ..., Accumulate = false>, with each register of the gradient handed to
+    // step(k, g) (k: its offset in this layer's parameters) as soon as it is made, which updates
+    // it in place: the optimizer's pass then never reads the gradients back, and W is read once
+    // for dx and its update. dx is computed from W before its update; every gradient and dx has
+    // backward's bits (g = x dz + 0, the + 0 as in backward's zeroed accumulator).
+    static constexpr bool fuses_step = true;
+    template <std::size_t DXS, bool NeedDx, class Step>
+    static void backward_step(const T* p, const T* x, const T* dz, T* dx, Step&& step) noexcept {
+        if constexpr (dots) {
+            const auto update = [&](std::size_t o, std::size_t c, const ivec& d) {
+                step(o * in_row + c * in_lanes, fma(d, load_input(x, c), ivec(T(0))));
+            };
+            if constexpr (NeedDx) {
+                dots_input_gradient<1, row, DXS>(p, dz, dx, update);
+            } else {
+#pragma GCC unroll 16
+                for (std::size_t o = 0; o < Out; ++o) {
+                    const ivec d(dz[o]);
+#pragma GCC unroll 16
+                    for (std::size_t c = 0; c < in_vectors; ++c) update(o, c, d);
+                }
+            }
+        } else {
+            const auto update = [&](std::size_t i, const vec (&d)[vectors]) {
+                const vec xs(x[i]);
+#pragma GCC unroll 32
+                for (std::size_t v = 0; v < vectors; ++v) step(i * row + v * lanes, fma(xs, d[v], vec(T(0))));
+            };
+            if constexpr (NeedDx) {
+                rows_input_gradient_reduced<1, row, DXS>(p, dz, dx, update);
+            } else {
+                vec d[vectors];
+#pragma GCC unroll 32
+                for (std::size_t v = 0; v < vectors; ++v) d[v] = vec::load(dz + v * lanes);
+                for (std::size_t i = 0; i < In; ++i) update(i, d);
+            }
+        }
+        if constexpr (Bias) {
+#pragma GCC unroll 32
+            for (std::size_t v = 0; v < vectors; ++v) step(weight_size + v * lanes, vec(T(0)) + vec::load(dz + v * lanes));
+        }
+    }
+
     // ---- views in PyTorch's logical layout ------------------------------------------------------
     template <class P>
     struct view {
@@ -430,8 +479,9 @@ private:
 
     // dx[s][i] = <row i of W, dz[s]> for a few samples: the products of `lanes` rows are reduced
     // together (reduce_add_many), which costs a few shuffles per row instead of a full reduction.
-    template <std::size_t B, std::size_t YS, std::size_t DXS>
-    static constexpr void rows_input_gradient_reduced(const T* p, const T* dz, T* dx) noexcept {
+    // after_row(i, d) runs once row i has been read (d: the sample's dz registers).
+    template <std::size_t B, std::size_t YS, std::size_t DXS, class AfterRow = no_callback>
+    static constexpr void rows_input_gradient_reduced(const T* p, const T* dz, T* dx, AfterRow after_row = {}) noexcept {
         constexpr std::size_t G = lanes;  // rows reduced together
         for (std::size_t s = 0; s < B; ++s) {
             vec d[vectors];
@@ -445,6 +495,7 @@ private:
 #pragma GCC unroll 32
                     for (std::size_t v = 0; v < vectors; ++v) acc = fma(vec::load_aligned(p + (i0 + r) * row + v * lanes), d[v], acc);
                     t[r] = acc;
+                    after_row(i0 + r, d);
                 }
                 const vec sums = simd::reduce_add_many<M>(t);
                 T* out = dx + s * DXS + i0;
@@ -630,8 +681,9 @@ private:
     }
 
     // dx[s] = sum over o of dz[s][o] W[o]: rows of W against a broadcast of dz.
-    template <std::size_t B, std::size_t YS, std::size_t DXS>
-    static constexpr void dots_input_gradient(const T* p, const T* dz, T* dx) noexcept {
+    // after(o, c, d) runs once register c of row o has been read (d: dz[s][o] broadcast).
+    template <std::size_t B, std::size_t YS, std::size_t DXS, class After = no_callback>
+    static constexpr void dots_input_gradient(const T* p, const T* dz, T* dx, After after = {}) noexcept {
         for (std::size_t s = 0; s < B; ++s) {
             ivec acc[in_vectors];
 #pragma GCC unroll 16
@@ -640,7 +692,10 @@ private:
             for (std::size_t o = 0; o < Out; ++o) {
                 const ivec d(dz[s * YS + o]);
 #pragma GCC unroll 16
-                for (std::size_t c = 0; c < in_vectors; ++c) acc[c] = fma(d, ivec::load_aligned(p + o * in_row + c * in_lanes), acc[c]);
+                for (std::size_t c = 0; c < in_vectors; ++c) {
+                    acc[c] = fma(d, ivec::load_aligned(p + o * in_row + c * in_lanes), acc[c]);
+                    after(o, c, d);
+                }
             }
 #pragma GCC unroll 16
             for (std::size_t c = 0; c < in_vectors; ++c) acc[c].store(dx + s * DXS + c * in_lanes);

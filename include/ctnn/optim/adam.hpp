@@ -38,46 +38,66 @@ struct bias_corrections {
     }
 };
 
-// One register of the Adam step (Decoupled: AdamW's p *= 1 - lr weight_decay; WeightDecay: the
-// decay is non-zero; Amsgrad: the max of the second moments is kept and used).
-template <bool Decoupled, bool WeightDecay, bool Amsgrad, class T, std::size_t N, class State>
-inline void adam_pass(T* p, const T* g, State& s, T step_size, T inv_sqrt_bc2, T b1, T b2, T c1, T c2, T eps,
-                      T wd, T decay) noexcept {
-    for_each_register<T, N>([&](std::size_t i, auto tag) {
-        using V = decltype(tag);
-        V pv = V::load(p + i), gv = V::load(g + i);
+// The Adam step on one register of the block at offset i, given its gradient (Decoupled: AdamW's
+// p *= 1 - lr weight_decay; WeightDecay: the decay is non-zero; Amsgrad: the max of the second
+// moments is kept and used). It is what the optimizer's pass runs per register, and what a fused
+// backward calls with each gradient register it has just made (optimizer.hpp's stepper).
+template <bool Decoupled, bool WeightDecay, bool Amsgrad, class T, class State>
+struct adam_stepper {
+    T* p;
+    State* s;
+    T step_size, inv_sqrt_bc2, b1, b2, c1, c2, eps, wd, decay;
+
+    template <class V>
+    [[gnu::always_inline]] void operator()(std::size_t i, V gv) const noexcept {
+        V pv = V::load(p + i);
         if constexpr (WeightDecay) {
             if constexpr (Decoupled) pv = pv * V(decay); else gv = fma(V(wd), pv, gv);
         }
-        const V m = fma(V(b1), V::load(s.exp_avg + i), V(c1) * gv);
-        const V v = fma(V(b2), V::load(s.exp_avg_sq + i), V(c2) * gv * gv);
-        m.store(s.exp_avg + i);
-        v.store(s.exp_avg_sq + i);
+        const V m = fma(V(b1), V::load(s->exp_avg + i), V(c1) * gv);
+        const V v = fma(V(b2), V::load(s->exp_avg_sq + i), V(c2) * gv * gv);
+        m.store(s->exp_avg + i);
+        v.store(s->exp_avg_sq + i);
         V vd = v;
         if constexpr (Amsgrad) {
-            vd = max(V::load(s.max_exp_avg_sq + i), v);
-            vd.store(s.max_exp_avg_sq + i);
+            vd = max(V::load(s->max_exp_avg_sq + i), v);
+            vd.store(s->max_exp_avg_sq + i);
         }
         const V denom = fma(sqrt(vd), V(inv_sqrt_bc2), V(eps));
         (pv - V(step_size) * m / denom).store(p + i);
-    });
-}
+    }
+};
 
-// The Adam step shared by adam and adamw; Decoupled selects AdamW's p *= 1 - lr weight_decay.
-// The options that are off cost nothing in the loop: each combination is its own pass.
-template <bool Decoupled, class T, std::size_t N, class State>
-inline void adam_update(T* p, const T* g, State& s, std::uint64_t step, double lr, double beta1, double beta2,
-                        double eps, double weight_decay, bool amsgrad) noexcept {
+// The stepper of step number `step` (advances the cached bias corrections).
+template <bool Decoupled, bool WeightDecay, bool Amsgrad, class T, class State>
+inline adam_stepper<Decoupled, WeightDecay, Amsgrad, T, State> make_adam_stepper(
+    T* p, State& s, std::uint64_t step, double lr, double beta1, double beta2, double eps,
+    double weight_decay) noexcept {
     // Scalars in double, as PyTorch computes them in Python, then used in T.
     s.bias.advance(step, beta1, beta2);
     const double bc1 = 1 - s.bias.pow1, bc2 = 1 - s.bias.pow2;
-    const T step_size = static_cast<T>(lr / bc1), inv_sqrt_bc2 = static_cast<T>(1 / std::sqrt(bc2));
-    const T b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2), c1 = static_cast<T>(1 - beta1),
-            c2 = static_cast<T>(1 - beta2), eps_ = static_cast<T>(eps), wd = static_cast<T>(weight_decay),
-            decay = static_cast<T>(1 - lr * weight_decay);
+    return {p,
+            &s,
+            static_cast<T>(lr / bc1),
+            static_cast<T>(1 / std::sqrt(bc2)),
+            static_cast<T>(beta1),
+            static_cast<T>(beta2),
+            static_cast<T>(1 - beta1),
+            static_cast<T>(1 - beta2),
+            static_cast<T>(eps),
+            static_cast<T>(weight_decay),
+            static_cast<T>(1 - lr * weight_decay)};
+}
+
+// The Adam step shared by adam and adamw over the whole block. The options that are off cost
+// nothing in the loop: each combination is its own pass.
+template <bool Decoupled, class T, std::size_t N, class State>
+inline void adam_update(T* p, const T* g, State& s, std::uint64_t step, double lr, double beta1, double beta2,
+                        double eps, double weight_decay, bool amsgrad) noexcept {
     const auto run = [&]<bool WeightDecay, bool Amsgrad>() {
-        adam_pass<Decoupled, WeightDecay, Amsgrad, T, N>(p, g, s, step_size, inv_sqrt_bc2, b1, b2, c1, c2, eps_, wd,
-                                                         decay);
+        const auto st = make_adam_stepper<Decoupled, WeightDecay, Amsgrad, T>(p, s, step, lr, beta1, beta2, eps,
+                                                                              weight_decay);
+        for_each_register<T, N>([&](std::size_t i, auto tag) { st(i, decltype(tag)::load(g + i)); });
     };
     if (weight_decay != 0) {
         if (amsgrad) run.template operator()<true, true>(); else run.template operator()<true, false>();
@@ -107,6 +127,13 @@ struct adam {
     template <class T, std::size_t N>
     void update(T* p, const T* g, state<T, N>& s, std::uint64_t step) const noexcept {
         detail::adam_update<false, T, N>(p, g, s, step, lr, beta1, beta2, eps, weight_decay, amsgrad);
+    }
+
+    // The fused step (optimizer.hpp): without weight decay or AMSGrad, the common case.
+    bool fuses() const noexcept { return weight_decay == 0 && !amsgrad; }
+    template <class T, std::size_t N>
+    auto stepper(T* p, state<T, N>& s, std::uint64_t step) const noexcept {
+        return detail::make_adam_stepper<false, false, false, T>(p, s, step, lr, beta1, beta2, eps, 0);
     }
 };
 

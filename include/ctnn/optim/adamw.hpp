@@ -20,6 +20,14 @@ struct adamw {
     void update(T* p, const T* g, state<T, N>& s, std::uint64_t step) const noexcept {
         detail::adam_update<true, T, N>(p, g, s, step, lr, beta1, beta2, eps, weight_decay, amsgrad);
     }
+
+    // The fused step (optimizer.hpp) without AMSGrad. It always multiplies p by 1 - lr weight_decay,
+    // which is exactly p when the decay is 0, so it gives update()'s bits in every case it takes.
+    bool fuses() const noexcept { return !amsgrad; }
+    template <class T, std::size_t N>
+    auto stepper(T* p, state<T, N>& s, std::uint64_t step) const noexcept {
+        return detail::make_adam_stepper<true, true, false, T>(p, s, step, lr, beta1, beta2, eps, weight_decay);
+    }
 };
 
 }  // namespace ctnn::optim

@@ -9,8 +9,17 @@
 //   void update(T* p, const T* g, state<T, N>& s, std::uint64_t step) const noexcept;
 // where step counts from 1 (PyTorch's state['step'] after its increment). Padding elements of the
 // block have zero parameters and gradients and stay zero under every update.
+//
+// An optimizer may also offer the same update one register at a time, for a backward pass that
+// applies it to each gradient register as soon as it is computed (the trainer's fused step on one
+// sample: the gradients are then never read back from memory):
+//   bool fuses() const noexcept;                   whether the current options allow it
+//   auto stepper(T* p, state<T, N>& s, std::uint64_t step) const noexcept;
+// The stepper st is called as st(i, g) with g a simd::vec of the gradient at offset i of the block,
+// at most once per offset and step; calling it over the whole block gives update()'s bits exactly.
 #include <ctnn/core/simd.hpp>
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 
@@ -34,6 +43,12 @@ inline void for_each_register(F&& f) noexcept {
             for_each_register<T, N - full, 1>([&](std::size_t i, auto tag) { f(full + i, tag); });
     }
 }
+
+template <class O, class T, std::size_t N>
+concept has_stepper = requires(const O& o, T* p, typename O::template state<T, N>& s) {
+    { o.fuses() } -> std::convertible_to<bool>;
+    o.stepper(p, s, std::uint64_t{1});
+};
 
 }  // namespace detail
 

@@ -20,23 +20,46 @@ struct sgd {
         alignas(64) T momentum_buffer[N]{};
     };
 
-    template <class T, std::size_t N>
-    void update(T* p, const T* g, state<T, N>& s, std::uint64_t step) const noexcept {
-        const T lr_ = static_cast<T>(lr), mu = static_cast<T>(momentum), damp = static_cast<T>(1 - dampening),
-                wd = static_cast<T>(weight_decay);
-        const bool first = step <= 1;
-        detail::for_each_register<T, N>([&](std::size_t i, auto tag) {
-            using V = decltype(tag);
+    // The update of one register at offset i given its gradient (optimizer.hpp's stepper).
+    template <class T, class State>
+    struct stepper_type {
+        T* p;
+        State* s;
+        T lr, mu, damp, wd;
+        bool first, decay, momentum, nesterov;
+
+        template <class V>
+        [[gnu::always_inline]] void operator()(std::size_t i, V d) const noexcept {
             const V pv = V::load(p + i);
-            V d = V::load(g + i);
-            if (weight_decay != 0) d = fma(V(wd), pv, d);
-            if (momentum != 0) {
-                const V b = first ? d : fma(V(mu), V::load(s.momentum_buffer + i), V(damp) * d);
-                b.store(s.momentum_buffer + i);
+            if (decay) d = fma(V(wd), pv, d);
+            if (momentum) {
+                const V b = first ? d : fma(V(mu), V::load(s->momentum_buffer + i), V(damp) * d);
+                b.store(s->momentum_buffer + i);
                 d = nesterov ? fma(V(mu), b, d) : b;
             }
-            fma(V(-lr_), d, pv).store(p + i);
-        });
+            fma(V(-lr), d, pv).store(p + i);
+        }
+    };
+
+    bool fuses() const noexcept { return true; }
+    template <class T, std::size_t N>
+    stepper_type<T, state<T, N>> stepper(T* p, state<T, N>& s, std::uint64_t step) const noexcept {
+        return {p,
+                &s,
+                static_cast<T>(lr),
+                static_cast<T>(momentum),
+                static_cast<T>(1 - dampening),
+                static_cast<T>(weight_decay),
+                step <= 1,
+                weight_decay != 0,
+                momentum != 0,
+                nesterov};
+    }
+
+    template <class T, std::size_t N>
+    void update(T* p, const T* g, state<T, N>& s, std::uint64_t step) const noexcept {
+        const auto st = stepper(p, s, step);
+        detail::for_each_register<T, N>([&](std::size_t i, auto tag) { st(i, decltype(tag)::load(g + i)); });
     }
 };
 
