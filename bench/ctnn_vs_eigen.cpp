@@ -104,6 +104,7 @@ struct pair_of_nets {
 struct cell_info {
     double flops = 0;       // per call
     double per_call = 1;    // samples per call, for "per sample" times
+    std::size_t param_bytes = 0;  // the network's parameter block
 };
 std::map<std::string, cell_info> cells;
 
@@ -112,15 +113,37 @@ constexpr double train_flops(std::size_t batch) {
     return 3.0 * double(batch) * double(Net::forward_flops) + 14.0 * double(Net::parameter_count);
 }
 
+// The least time a one-sample forward can take from memory: one pass of full-width loads over the
+// network's parameter block (8 independent add chains), the bytes fwd1 must read on every call.
+// When the block outgrows L1 (W: 106 KB), this is the L2 bandwidth floor of the cell.
+template <class Net>
+float read_block(const Net& net) {
+    using V = ctnn::simd::vec<float, ctnn::simd::native_width<float>>;
+    constexpr std::size_t L = V::size, N = Net::parameter_block_size / (8 * L) * (8 * L);
+    const float* q = net.parameter_block().data();
+    V acc[8];
+    for (V& a : acc) a = V(0.f);
+    for (std::size_t i = 0; i < N; i += 8 * L)
+        for (std::size_t k = 0; k < 8; ++k) acc[k] += V::load_aligned(q + i + k * L);
+    for (std::size_t k = 1; k < 8; ++k) acc[0] += acc[k];
+    return ctnn::simd::reduce_add(acc[0]);
+}
+
 template <class Pair>
 void register_net(const std::string& name, Pair& p) {
     using Net = std::remove_cvref_t<decltype(p.net)>;
     const double fwd = double(Net::forward_flops);
-    cells[name + "/fwd1"] = {fwd, 1};
+    cells[name + "/fwd1"] = {fwd, 1, Net::parameter_block_size * sizeof(float)};
     cells[name + "/fwd32"] = {32 * fwd, 32};
     cells[name + "/train1"] = {train_flops<Net>(1), 1};
     cells[name + "/train32"] = {train_flops<Net>(32), 1};
 
+    benchmark::RegisterBenchmark((name + "/floor/read").c_str(), [&p](benchmark::State& st) {
+        for (auto _ : st) {
+            benchmark::DoNotOptimize(read_block(p.net));
+            benchmark::ClobberMemory();
+        }
+    });
     benchmark::RegisterBenchmark((name + "/fwd1/ctnn").c_str(), [&p](benchmark::State& st) {
         std::size_t k = 0;
         for (auto _ : st) {
@@ -272,6 +295,14 @@ void print_table(const collector& c) {
             }
             std::printf("\n");
         }
+    std::printf("\n== read floor: one pass of full-width loads over each network's parameter block, what fwd1 reads ==\n");
+    for (const char* net : {"T", "S", "M", "W"}) {
+        const auto r = c.times.find(std::string(net) + "/floor/read"), f = c.times.find(std::string(net) + "/fwd1/ctnn");
+        if (r == c.times.end() || f == c.times.end()) continue;
+        const double bytes = double(cells.at(std::string(net) + "/fwd1").param_bytes), t = quantile(r->second, 0.5);
+        std::printf("%-3s %8.1f KB  read %8.1f ns  (%6.1f GB/s)  fwd1 / read floor %5.2f\n", net, bytes / 1024, t,
+                    bytes / t, quantile(f->second, 0.5) / t);
+    }
 }
 
 }  // namespace

@@ -381,8 +381,8 @@ TEST_CASE("learning-rate schedules match PyTorch's schedulers over 40 epochs") {
 }
 
 // ---- the fused one-sample step --------------------------------------------------------------
-// On one sample, a trainer whose network's parameters outgrow L1 applies the optimizer inside the
-// backward pass (sequence::backward_step). It must give the bits of the separate pass that the
+// On one sample, a trainer applies the optimizer inside the backward pass (sequence::backward_step)
+// when the parameter block is large or tiny (trainer::fuses_one_sample_steps). It must give the bits of the separate pass that the
 // PyTorch trajectories above check: the loss, the parameters, the gradients and the optimizer
 // state after every step. The reference trainer takes the separate pass because it clips the
 // gradient norm at 1e30, which never scales them.
@@ -392,7 +392,6 @@ template <class Net, class Optimizer>
 void check_fused_step(Optimizer optimizer) {
     using T = typename Net::value_type;
     using Trainer = ctnn::trainer<Net, loss::mse, Optimizer>;
-    static_assert(Trainer::fuses_one_sample_steps, "the network is too small to test the fused step");
     static Net fused_net{}, separate_net{};
     ctnn::init::he_uniform(fused_net, 11);
     separate_net = fused_net;
@@ -425,6 +424,11 @@ TEST_CASE_TEMPLATE("the fused one-sample step gives the separate optimizer pass'
     // does not fuse (gelu), a dense layer without bias, and an input width off the register width
     using N = network<T, input<23>, dense<48>, layer_norm, gelu, residual<dense<48>, ctnn::tanh>, dense<40, no_bias>, sigmoid,
                       dense<3>>;
+    using ctnn::trainer;
+    static_assert(trainer<M, loss::mse, optim::adam>::fuses_one_sample_steps &&
+                  trainer<N, loss::mse, optim::adam>::fuses_one_sample_steps);
+    using Tiny = network<T, input<2>, dense<8>, ctnn::tanh, dense<1>>;  // fused where it takes <= 256 bytes
+    if constexpr (trainer<Tiny, loss::mse, optim::adam>::fuses_one_sample_steps) check_fused_step<Tiny>(optim::adam{});
     check_fused_step<M>(optim::adam{});
     check_fused_step<M>(optim::adamw{});
     check_fused_step<M>(optim::sgd{.lr = 0.01, .momentum = 0.9, .nesterov = true, .weight_decay = 1e-3});

@@ -43,12 +43,10 @@ public:
     // One step on a sample or a batch; returns the loss before the update (with the L1 term).
     template <class X, class Y>
     value_type step(const X& x, const Y& y) noexcept {
-        // One sample, a parameter block too large for L1 with its gradients and optimizer state,
-        // and no option that needs the whole gradient first: the backward pass applies the
-        // optimizer's update as it makes the gradients (optimizer.hpp's stepper), so the update
-        // never reads them back and W is read once for dx and its update. The same bits as the
-        // path below. (Measured: M train1 0.87 -> 0.76 of Eigen, W 0.96 -> 0.75; a small block,
-        // S 8-16-16-1, loses: its separate pass runs from L1 after the backward at full speed.)
+        // One sample, and no option that needs the whole gradient first (L1, clipping): for the
+        // block sizes given at fuses_one_sample_steps, the backward pass applies the optimizer's
+        // update as it makes the gradients (optimizer.hpp's stepper), so the update never reads
+        // them back, and W is read once for dx and its update. The same bits as the path after this.
         if constexpr (requires { requires X::rank == 1; } && fuses_one_sample_steps &&
                       optim::detail::has_stepper<Optimizer, value_type, Net::parameter_block_size>) {
             if (options_.l1 <= 0 && options_.clip_grad_value <= 0 && options_.clip_grad_norm <= 0 &&
@@ -83,12 +81,18 @@ public:
     rng& generator() noexcept { return generator_; }
     const rng& generator() const noexcept { return generator_; }
 
-    // Whether a step on one sample applies the optimizer inside the backward pass (see step): for
-    // parameter blocks of 8 KB and more, when the optimizer offers it and no L1 or clipping is on.
-    static constexpr bool fuses_one_sample_steps = Net::parameter_block_size * sizeof(value_type) >= 8192;
+    // Whether a step on one sample applies the optimizer inside the backward pass (see step), by
+    // the size of the parameter block, as measured against the separate pass (train1 benchmark):
+    // - 8 KB and more: the separate pass would stream p, g and the optimizer state through L2
+    //   (M 16-64-64-4: 0.87 -> 0.76 of the Eigen baseline; W 64-128-128-16: 0.96 -> 0.75);
+    // - 256 bytes and less (a few registers): the separate pass's wide loads of gradients just
+    //   stored by narrower registers stall on store forwarding (T 2-8-1: 0.93 -> 0.89);
+    // - in between, the separate pass runs from L1 at the divider's pace after a backward pass
+    //   that nothing slows, which measured faster (S 8-16-16-1: 0.73 separate, 0.82 fused).
+    static constexpr std::size_t parameter_bytes = Net::parameter_block_size * sizeof(value_type);
+    static constexpr bool fuses_one_sample_steps = parameter_bytes >= 8192 || parameter_bytes <= 256;
 
 private:
-
     value_type add_l1_penalty() noexcept {
         const value_type lambda = static_cast<value_type>(options_.l1);
         value_type penalty = 0;
