@@ -489,9 +489,7 @@ struct sequence {
                     } else {
                         backward_layer<i, 1, XS, (i > 0), false>(p, b, x, acts, cur, i > 0 ? dst : nullptr, gp);
                         if constexpr (param_size_of<L>() > 0)
-                            optim::detail::for_each_register<T, param_size_of<L>()>([&](std::size_t k, auto tag) {
-                                st(off + k, decltype(tag)::load(gp + off + k));
-                            });
+                            optim::detail::step_over<T, param_size_of<L>()>(st, gp + off, off);
                     }
                     cur = dst;
                 }(),

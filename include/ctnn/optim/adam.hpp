@@ -97,7 +97,7 @@ inline void adam_update(T* p, const T* g, State& s, std::uint64_t step, double l
     const auto run = [&]<bool WeightDecay, bool Amsgrad>() {
         const auto st = make_adam_stepper<Decoupled, WeightDecay, Amsgrad, T>(p, s, step, lr, beta1, beta2, eps,
                                                                               weight_decay);
-        for_each_register<T, N>([&](std::size_t i, auto tag) { st(i, decltype(tag)::load(g + i)); });
+        step_over<T, N>(st, g);
     };
     if (weight_decay != 0) {
         if (amsgrad) run.template operator()<true, true>(); else run.template operator()<true, false>();

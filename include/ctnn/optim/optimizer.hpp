@@ -44,6 +44,13 @@ inline void for_each_register(F&& f) noexcept {
     }
 }
 
+// Runs a stepper over the N elements of g from offset `at` of the block: st(at + i, register i of g).
+// An optimizer's update() is this over the whole block.
+template <class T, std::size_t N, class Step>
+inline void step_over(const Step& st, const T* g, std::size_t at = 0) noexcept {
+    for_each_register<T, N>([&](std::size_t i, auto tag) { st(at + i, decltype(tag)::load(g + i)); });
+}
+
 template <class O, class T, std::size_t N>
 concept has_stepper = requires(const O& o, T* p, typename O::template state<T, N>& s) {
     { o.fuses() } -> std::convertible_to<bool>;

@@ -58,8 +58,7 @@ struct sgd {
 
     template <class T, std::size_t N>
     void update(T* p, const T* g, state<T, N>& s, std::uint64_t step) const noexcept {
-        const auto st = stepper(p, s, step);
-        detail::for_each_register<T, N>([&](std::size_t i, auto tag) { st(i, decltype(tag)::load(g + i)); });
+        detail::step_over<T, N>(stepper(p, s, step), g);
     }
 };
 
