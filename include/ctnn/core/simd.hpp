@@ -358,6 +358,30 @@ inline vec<T, N> max(vec<T, N> a, vec<T, N> b) noexcept {
 }
 template <class T, std::size_t N>
 inline vec<T, N> abs(vec<T, N> a) noexcept { return {xsimd::abs(a.v)}; }
+// max(min(x, c), -c) for c >= 0 and x not NaN: AVX-512DQ's range instruction in one step (imm 2:
+// the smaller magnitude of x and c, with x's sign), a min and a max elsewhere. A NaN in x gives NaN
+// through min and max but +-c through range, so a caller that must propagate NaN carries it along
+// another path (math::fast_tanh does, through x^2). Zero-masked forms, as for min and max.
+template <class T>
+constexpr vec<T, 1> clamp_magnitude(vec<T, 1> x, vec<T, 1> c) noexcept { return max(min(x, c), -c); }
+template <class T, std::size_t N>
+inline vec<T, N> clamp_magnitude(vec<T, N> x, vec<T, N> c) noexcept {
+#if defined(__AVX512DQ__) && defined(__AVX512VL__)
+    constexpr std::size_t bytes = N * sizeof(T);
+    constexpr bool f32 = std::is_same_v<T, float>;
+    if constexpr (bytes == 64) {
+        if constexpr (f32) return {_mm512_maskz_range_ps(static_cast<__mmask16>(0xffff), x.v, c.v, 2)};
+        else return {_mm512_maskz_range_pd(static_cast<__mmask8>(0xff), x.v, c.v, 2)};
+    } else if constexpr (bytes == 32) {
+        if constexpr (f32) return {_mm256_maskz_range_ps(static_cast<__mmask8>(0xff), x.v, c.v, 2)};
+        else return {_mm256_maskz_range_pd(static_cast<__mmask8>(0xf), x.v, c.v, 2)};
+    } else if constexpr (bytes == 16) {
+        if constexpr (f32) return {_mm_maskz_range_ps(static_cast<__mmask8>(0xf), x.v, c.v, 2)};
+        else return {_mm_maskz_range_pd(static_cast<__mmask8>(0x3), x.v, c.v, 2)};
+    } else
+#endif
+        return max(min(x, c), -c);
+}
 template <class T, std::size_t N>
 inline vec<T, N> sqrt(vec<T, N> a) noexcept {
 #if defined(__AVX512F__)
