@@ -387,7 +387,7 @@ constexpr simd::vec<T, N> tanh(simd::vec<T, N> x) noexcept {
 // operations (13 without AVX-512), one of them a division, against the 40 or so of tanh above.
 // Measured over every float: max 7.3 ulp (FMA) / 8.3 ulp (SSE2), |result| <= 1 always.
 // A degree-4 P gave 4.9 / 5.8 ulp for one multiply-add more per register: with this P and the clamp
-// in one instruction, the benchmark's T fwd1 went 0.76 -> 0.68 of Eigen's time, T fwd32 0.80 -> 0.73.
+// in one instruction, the benchmark's T fwd1 went 0.76 -> 0.68 of Eigen's time, T fwd32 0.80 -> 0.75.
 // Double: tanh above (a rational of double accuracy would cost as much).
 template <class T, std::size_t N>
 constexpr simd::vec<T, N> fast_tanh(simd::vec<T, N> x) noexcept {
