@@ -135,6 +135,10 @@ struct dense_layer {
         static_assert(YS >= row);
         if constexpr (dots) {
             dots_forward<Epilogue, B, XS, YS>(p, x, y);
+        } else if constexpr (B == 1) {
+            // One sample (a training step's forward): all the chains at once, as forward does. Chain
+            // by chain, each chain would wait on its own multiply-adds' latency.
+            forward<Epilogue>(p, nullptr, x, y);
         } else {
             // Chain by chain over the whole batch: chain k adds to the partial sums the chains before
             // it left in y (one chain's accumulators in registers at a time).
