@@ -42,11 +42,18 @@ struct bias_corrections {
 // p *= 1 - lr weight_decay; WeightDecay: the decay is non-zero; Amsgrad: the max of the second
 // moments is kept and used). It is what the optimizer's pass runs per register, and what a fused
 // backward calls with each gradient register it has just made (optimizer.hpp's stepper).
+//
+// The update is written with sqrt(1 - beta2^t) moved from the denominator to the step size,
+//   p -= [lr sqrt(1 - beta2^t) / (1 - beta1^t)] m / (sqrt(v) + eps sqrt(1 - beta2^t)),
+// the same quantity: the denominator is then one addition instead of a multiply-add, which takes
+// an operation off the multiply-add units and a cycle off the latency between a gradient and its
+// update (a one-sample step waits on that chain). The two bracketed scalars are computed in double
+// once per step and rounded to T, as the two they replace were.
 template <bool Decoupled, bool WeightDecay, bool Amsgrad, class T, class State>
 struct adam_stepper {
     T* p;
     State* s;
-    T step_size, inv_sqrt_bc2, b1, b2, c1, c2, eps, wd, decay;
+    T step_size, b1, b2, c1, c2, eps, wd, decay;  // step_size and eps scaled by sqrt(1 - beta2^t)
 
     template <class V>
     [[gnu::always_inline]] void operator()(std::size_t i, V gv) const noexcept {
@@ -54,8 +61,10 @@ struct adam_stepper {
         if constexpr (WeightDecay) {
             if constexpr (Decoupled) pv = pv * V(decay); else gv = fma(V(wd), pv, gv);
         }
-        const V m = fma(V(b1), V::load(s->exp_avg + i), V(c1) * gv);
-        const V v = fma(V(b2), V::load(s->exp_avg_sq + i), V(c2) * gv * gv);
+        // beta m rounded first, as PyTorch's mul_ does; the gradient's product enters the fma
+        // last, so a gradient waits on two operations to reach v and one to reach m.
+        const V m = fma(V(c1), gv, V(b1) * V::load(s->exp_avg + i));
+        const V v = fma(V(c2) * gv, gv, V(b2) * V::load(s->exp_avg_sq + i));
         m.store(s->exp_avg + i);
         v.store(s->exp_avg_sq + i);
         V vd = v;
@@ -63,8 +72,7 @@ struct adam_stepper {
             vd = max(V::load(s->max_exp_avg_sq + i), v);
             vd.store(s->max_exp_avg_sq + i);
         }
-        const V denom = fma(sqrt(vd), V(inv_sqrt_bc2), V(eps));
-        (pv - V(step_size) * m / denom).store(p + i);
+        (pv - V(step_size) * m / (sqrt(vd) + V(eps))).store(p + i);
     }
 };
 
@@ -75,16 +83,15 @@ inline adam_stepper<Decoupled, WeightDecay, Amsgrad, T, State> make_adam_stepper
     double weight_decay) noexcept {
     // Scalars in double, as PyTorch computes them in Python, then used in T.
     s.bias.advance(step, beta1, beta2);
-    const double bc1 = 1 - s.bias.pow1, bc2 = 1 - s.bias.pow2;
+    const double bc1 = 1 - s.bias.pow1, sqrt_bc2 = std::sqrt(1 - s.bias.pow2);
     return {p,
             &s,
-            static_cast<T>(lr / bc1),
-            static_cast<T>(1 / std::sqrt(bc2)),
+            static_cast<T>(lr / bc1 * sqrt_bc2),
             static_cast<T>(beta1),
             static_cast<T>(beta2),
             static_cast<T>(1 - beta1),
             static_cast<T>(1 - beta2),
-            static_cast<T>(eps),
+            static_cast<T>(eps * sqrt_bc2),
             static_cast<T>(weight_decay),
             static_cast<T>(1 - lr * weight_decay)};
 }
