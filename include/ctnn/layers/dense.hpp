@@ -134,7 +134,9 @@ struct dense_layer {
     static constexpr void forward_batch(const T* p, const T*, const T* x, T* y, Epilogue = {}) noexcept {
         static_assert(YS >= row);
         if constexpr (dots) {
-            dots_forward<Epilogue, B, XS, YS>(p, x, y);
+            // One sample is a training step's forward, whose output the loss and the backward
+            // wait on; independent calls (forward) keep the throughput-friendly reduction.
+            dots_forward<Epilogue, B, XS, YS, B == 1>(p, x, y);
         } else if constexpr (B == 1) {
             // One sample (a training step's forward): all the chains at once, as forward does. Chain
             // by chain, each chain would wait on its own multiply-adds' latency.
@@ -581,7 +583,9 @@ private:
 
     // y[s][o] = epilogue(tree(p)) for B samples (B = 1: one sample); groups of samples whose Out
     // sums fill a register are reduced together.
-    template <class Epilogue, std::size_t B, std::size_t XS, std::size_t YS>
+    // ShortLatency: a lone sum (one output of one sample) is reduced for latency rather than
+    // throughput (simd::reduce_add_short_latency; the same bits).
+    template <class Epilogue, std::size_t B, std::size_t XS, std::size_t YS, bool ShortLatency = false>
     static constexpr void dots_forward(const T* p, const T* x, T* y) noexcept {
         constexpr std::size_t L = plan::in_lanes;
         using one = simd::vec<T, 1>;
@@ -619,7 +623,8 @@ private:
                             acc[s * Out + o] = fma(xv, ivec::load_aligned(p + o * in_row + c * L), acc[s * Out + o]);
                     }
                 if constexpr (M == 1) {  // one output of one sample
-                    Epilogue::apply(one(simd::reduce_add(acc[0]))).store(y + s0 * YS);
+                    const T sum = ShortLatency ? simd::reduce_add_short_latency(acc[0]) : simd::reduce_add(acc[0]);
+                    Epilogue::apply(one(sum)).store(y + s0 * YS);
                     for (std::size_t o = 1; o < row; ++o) Epilogue::apply(one(T(0))).store(y + s0 * YS + o);
                     return;
                 }
