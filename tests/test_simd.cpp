@@ -53,11 +53,10 @@ void check_width() {
         CHECK(reduce_add(va) == doctest::Approx(sum));
         // The pairwise tree exactly, whichever way the register is halved: on terms whose sum
         // depends on the order of the additions.
-        alignas(64) T w[N];
-        std::array<T, N> ws{};
+        alignas(64) std::array<T, N> ws{};
         for (std::size_t i = 0; i < N; ++i)
-            w[i] = ws[i] = T(1) / static_cast<T>(i + 3) * (i % 2 ? T(1e4) : T(-1e-3)) + (i % 3 ? T(0) : T(-1e4) / T(7));
-        const V vw = V::load_aligned(w);
+            ws[i] = T(1) / static_cast<T>(i + 3) * (i % 2 ? T(1e4) : T(-1e-3)) + (i % 3 ? T(0) : T(-1e4) / T(7));
+        const V vw = V::load_aligned(ws.data());
         const T tree = reduce_add_scalar<T, N>(ws);
         CHECK(reduce_add(vw) == tree);
         CHECK(reduce_add_short_latency(vw) == tree);

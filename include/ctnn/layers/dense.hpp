@@ -117,10 +117,11 @@ struct dense_layer {
     static constexpr std::size_t at(std::size_t o, std::size_t i) noexcept { return dots ? o * in_row + i : i * row + o; }
 
     // ---- forward, one sample: y[0, row) = epilogue(W x + b) --------------------------------------
-    template <class Epilogue = no_epilogue>
+    // ShortLatency: for a caller that waits on the result (see forward_batch).
+    template <class Epilogue = no_epilogue, bool ShortLatency = false>
     static constexpr void forward(const T* p, const T*, const T* x, T* y, Epilogue = {}) noexcept {
         if constexpr (dots) {
-            dots_forward<Epilogue, 1, 0, 0>(p, x, y);
+            dots_forward<Epilogue, 1, 0, 0, ShortLatency>(p, x, y);
         } else {
             constexpr std::size_t chunk = min_(vectors, max_(1, accumulator_budget<T> / chains));
             [&]<std::size_t... K>(std::index_sequence<K...>) {
@@ -133,14 +134,14 @@ struct dense_layer {
     template <std::size_t B, std::size_t XS, std::size_t YS, class Epilogue = no_epilogue>
     static constexpr void forward_batch(const T* p, const T*, const T* x, T* y, Epilogue = {}) noexcept {
         static_assert(YS >= row);
-        if constexpr (dots) {
-            // One sample is a training step's forward, whose output the loss and the backward
-            // wait on; independent calls (forward) keep the throughput-friendly reduction.
-            dots_forward<Epilogue, B, XS, YS, B == 1>(p, x, y);
-        } else if constexpr (B == 1) {
-            // One sample (a training step's forward): all the chains at once, as forward does. Chain
-            // by chain, each chain would wait on its own multiply-adds' latency.
-            forward<Epilogue>(p, nullptr, x, y);
+        if constexpr (B == 1) {
+            // One sample is a training step's forward, whose output the loss and the backward wait
+            // on: forward's kernel (all the rows' chains at once; chain by chain, each would wait
+            // on its own multiply-adds), with a lone output sum reduced for latency. Independent
+            // calls of forward keep the throughput-friendly reduction.
+            forward<Epilogue, true>(p, nullptr, x, y);
+        } else if constexpr (dots) {
+            dots_forward<Epilogue, B, XS, YS>(p, x, y);
         } else {
             // Chain by chain over the whole batch: chain k adds to the partial sums the chains before
             // it left in y (one chain's accumulators in registers at a time).
