@@ -3,16 +3,20 @@
 
     /usr/bin/python3 scripts/gen_fast_tanh.py
 
-fast_tanh(x) = x P(u) / Q(u), u = x^2, P of degree 3 and Q of degree 4 with P(0) = Q(0) = 1, |x| clamped at 8.
+fast_tanh(x) = x P(u) / Q(u), u = x^2, P of degree 3 and Q of degree 4, |x| clamped at 8.
 The fit minimizes the largest relative error against tanh on (0, 8] (tanh(x)/x as a function of u):
 Loeb's linearization (the residual P - f Q weighted by 1 / (f Q_previous)) with Lawson's iteratively
 reweighted least squares for the minimax of each linearized problem, on a Chebyshev grid plus a
-uniform one. The coefficients are then rounded to float, and a coordinate search moves them by a few float ulps
-where that lowers the largest error of the float evaluation (Horner with fma, one multiply, one
-division: emulated here in float64, whose single products of floats are exact) on every 97th float
-of [0.25, 9]. Measured in C++ over every float: 7.3 ulp with FMA, 8.3 without (the fit itself is
-2.4 ulp: most of the error is the float arithmetic's). Degrees 4 and 4 gave 4.9 / 5.8 ulp for one
-multiply-add more per register; 3 and 3 fit no better than 45 ulp (relative error 2.7e-6).
+uniform one, with P(0) = Q(0) = 1. Both are then scaled by c = 1/q4, rounded to float: Q becomes monic,
+so its first Horner step is an addition, which runs off the multiply-add units, and P(0) = Q(0) = c
+stay the same float. The coefficients are rounded to float, and a coordinate search moves them by a
+few float ulps where that lowers the largest error of the float evaluation (Horner with fma, one
+multiply, one division: emulated here in float64, whose single products of floats are exact) on
+every 97th float of [0.25, 9]. Measured in C++ over every float: 7.2 ulp with FMA, 7.9 without (the
+fit itself is 2.4 ulp: most of the error is the float arithmetic's). Degrees 4 and 4 gave 4.9 / 5.8
+ulp for one multiply-add more per register; 3 and 3 fit no better than 45 ulp (relative error
+2.7e-6). Q(0) = 1 with a power of two for q4 (2^-22, the nearest) instead fit to 3.1 ulp and
+evaluated to 10 ulp on the sample; no c but a power of two gives fl(fl(x c) / c) = x for every x.
 Nothing is copied from another library. numpy only.
 """
 import numpy as np
@@ -77,7 +81,7 @@ def search(p, q):
     cur, improved = float_error(p, q, x, ref), True
     while improved:
         improved = False
-        for c, j in [(c, j) for c in (p, q) for j in range(1, len(c))]:
+        for c, j in [(c, j) for c in (p, q) for j in range(1, len(c) - (c is q))]:  # keep c and the monic 1
             for k in (-8, -4, -2, -1, 1, 2, 4, 8):
                 old = c[j]
                 c[j] = nudge(old, k)
@@ -91,8 +95,11 @@ def search(p, q):
 
 if __name__ == "__main__":
     err, p, q = fit(M, N, CLAMP)
-    p = (p / p[0]).astype(np.float32)  # P(0) = 1 exactly (it is 1 to within 1e-9 already)
-    q = q.astype(np.float32)
+    p = p / p[0]  # P(0) = 1 exactly (it is 1 to within 1e-9 already)
+    c = np.float32(1 / q[-1])
+    p, q = (p * np.float64(c)).astype(np.float32), (q * np.float64(c)).astype(np.float32)
+    p[0] = q[0] = c  # the same float, so tiny x give x to within an ulp
+    q[-1] = 1  # monic
     print(f"// float evaluation on the sample: {search(p, q):.2f} ulp")
     print(f"// fit error {err / 2**-24:.3f} ulp (relative error in units of 2^-24), |x| <= {CLAMP}")
     print("static constexpr float p[] = {" + ", ".join(f"{np.float32(v):.9e}f" for v in p) + "};")
