@@ -535,11 +535,14 @@ TEST_CASE_TEMPLATE("a bad file leaves every part of a trainer unchanged", T, flo
     for (int i = 0; i < 3; ++i) other.step(tensor<T, 3>{-1, 0, 1}, tensor<T, 2>{1, 1});
     const auto good = ctnn::save_safetensors_to_bytes(other);
 
-    // A wrong shape found after other tensors were decoded; a truncated file.
+    // A wrong shape found after other tensors were decoded; a truncated file. The file lists F64
+    // before F32, then by name: a float trainer's Adam moments are F64 (optim/adam.hpp), so they
+    // come first there, and its last tensor is a parameter.
+    constexpr bool f32 = std::is_same_v<T, float>;
     check_bad_file(tr, edit_header(good, "\"shape\":[2,5],\"data_offsets\":[", "\"shape\":[5,2],\"data_offsets\":["),
-                   "2.weight", {"shape [5, 2] in the file, [2, 5] in the trainer"});
-    check_bad_file(tr, std::vector<std::byte>(good.begin(), good.end() - 1), "optimizer.max_exp_avg_sq.2.weight",
-                   {"outside the data section"});
+                   f32 ? "optimizer.exp_avg.2.weight" : "2.weight", {"shape [5, 2] in the file, [2, 5] in the trainer"});
+    check_bad_file(tr, std::vector<std::byte>(good.begin(), good.end() - 1),
+                   f32 ? "2.weight" : "optimizer.max_exp_avg_sq.2.weight", {"outside the data section"});
     // A checkpoint of another optimizer.
     ctnn::trainer<Net, loss::mse, optim::sgd> sgd{other_net, {.momentum = 0.9}};
     check_bad_file(tr, ctnn::save_safetensors_to_bytes(sgd), "optimizer.exp_avg.0.weight", {"missing from the file"});
@@ -683,9 +686,15 @@ TEST_CASE("a trainer checkpoint names its entries so that PyTorch can take the n
     for (const char* k : {"0.weight", "2.bias", "optimizer.exp_avg.0.weight", "optimizer.exp_avg_sq.2.bias",
                           "optimizer.max_exp_avg_sq.2.weight"})
         CHECK_MESSAGE(std::find(names.begin(), names.end(), k) != names.end(), k);
-    // exp_avg of weight (0, 1) sits where the weight sits in the block.
+    // exp_avg of weight (0, 1) sits where the weight sits in the block. The file holds PyTorch's
+    // moment in F64; the float state keeps it divided by 1 - beta1 (optim/adam.hpp).
     const auto* w = &net.layer<0>().weight(0, 1);
-    CHECK(file.values<float>("optimizer.exp_avg.0.weight")[1] == tr.state().exp_avg[w - net.parameter_block().data()]);
+    const auto at = w - net.parameter_block().data();
+    CHECK(tr.state().scale1 == 1 - 0.9);
+    CHECK(file.values<double>("optimizer.exp_avg.0.weight")[1] == double(tr.state().exp_avg[at]) * (1 - 0.9));
+    CHECK(file.values<double>("optimizer.exp_avg.0.weight")[1] != 0);
+    for (const auto& t : file.tensors())
+        if (std::string_view(t.name).starts_with("optimizer.")) CHECK_MESSAGE(t.dtype == ctnn::io::dtype::f64, t.name);
     // A network loads the checkpoint only with strict = false.
     Net plain{};
     const auto e = expect_io_error([&] { ctnn::load_safetensors_from_bytes(plain, ctnn::save_safetensors_to_bytes(tr)); });

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 namespace {
@@ -42,6 +43,8 @@ void check_width() {
         lanes_equal(max(vb, va), [](S x, S y, S) { return max(y, x); });
         lanes_equal(abs(va), [](S x, S, S) { return abs(x); });
         lanes_equal(sqrt(abs(va)), [](S x, S, S) { return sqrt(abs(x)); });
+        lanes_equal(divide(va, vb), [](S x, S y, S) { return divide(x, y); });
+        lanes_equal(divide(va, vc), [](S x, S, S z) { return divide(x, z); });  // by +-1 and 0
         lanes_equal(select(va < vc, va, vc), [](S x, S, S z) { return select(x < z, x, z); });
         lanes_equal(select((va > V(T(0))) | (vc == V(T(0))), va, V(T(7))),
                     [](S x, S, S z) { return select((x > S(T(0))) | (z == S(T(0))), x, S(T(7))); });
@@ -95,6 +98,40 @@ TEST_CASE_TEMPLATE("SIMD wrapper lanes equal the scalar path", T, float, double)
     check_width<T, 8>();
     check_width<T, 16>();
     CHECK(native_width<T> * sizeof(T) >= 16);  // x86-64 always has SSE2
+}
+
+// simd::divide: with AVX-512's reciprocal estimate and one correction (float), the quotient or a
+// neighbour, on operands over the whole exponent range that the result stays normal in; the
+// division itself elsewhere.
+TEST_CASE("divide is within an ulp of the quotient") {
+    constexpr std::size_t W = native_width<float>;
+    using V = vec<float, W>;
+    alignas(64) float a[W], b[W], q[W];
+    std::uint32_t state = 12345;
+    const auto next = [&] { return state = state * 1664525u + 1013904223u; };
+    int exact = 0, total = 0;
+    for (int round = 0; round < 20000; ++round) {
+        for (std::size_t i = 0; i < W; ++i) {
+            a[i] = std::ldexp(1.0f + static_cast<float>(next() >> 9) * 0x1p-23f, static_cast<int>(next() % 120) - 60);
+            b[i] = std::ldexp(1.0f + static_cast<float>(next() >> 9) * 0x1p-23f, static_cast<int>(next() % 120) - 60);
+            if (next() % 2) a[i] = -a[i];
+        }
+        divide(V::load_aligned(a), V::load_aligned(b)).store_aligned(q);
+        for (std::size_t i = 0; i < W; ++i) {
+            const float correct = a[i] / b[i];
+            const float lo = std::nextafter(correct, -INFINITY), hi = std::nextafter(correct, INFINITY);
+            CAPTURE(a[i]);
+            CAPTURE(b[i]);
+            CHECK((q[i] == correct || q[i] == lo || q[i] == hi));
+            exact += q[i] == correct;
+            ++total;
+        }
+    }
+    if (!has_fast_reciprocal) CHECK(exact == total);
+    MESSAGE("divide: ", exact, " of ", total, " quotients correctly rounded");
+    CHECK(divide(V(0.0f), V(3.0f))[0] == 0.0f);
+    CHECK(divide(V(6.0f), V(3.0f))[0] == 2.0f);
+    CHECK(divide(vec<float, 1>{1.0f}, vec<float, 1>{3.0f}).v == divide(V(1.0f), V(3.0f))[0]);
 }
 
 TEST_CASE("register width chosen per layer width") {

@@ -436,3 +436,85 @@ TEST_CASE_TEMPLATE("the fused one-sample step gives the separate optimizer pass'
     check_fused_step<N>(optim::adamw{.weight_decay = 0});
     check_fused_step<N>(optim::sgd{.lr = 0.02});
 }
+
+// ---- adam's scaled moments -----------------------------------------------------------------------
+// Float Adam keeps m / (1 - beta1) and v / (1 - beta2) (optim/adam.hpp). A trainer starts its state
+// in its optimizer's scale; betas changed mid-run rescale the arrays once; the PyTorch moments
+// (array times scale) and the parameters follow double's run, which keeps PyTorch's form.
+TEST_CASE("adam's float moments are kept divided by 1 - beta, and follow double's run when the betas change") {
+    using Nf = network<float, input<5>, dense<7>, ctnn::tanh, dense<3>>;
+    using Nd = network<double, input<5>, dense<7>, ctnn::tanh, dense<3>>;
+    static Nf nf{};
+    static Nd nd{};
+    const auto fill = [](auto& net) {
+        int k = 0;
+        net.for_each_parameter([&](const ctnn::layer_path&, const auto& w) {
+            for (std::size_t i = 0; i < w.size(); ++i, ++k) w.flat(i) = static_cast<float>(std::sin(0.37 * k)) / 2;
+        });
+    };
+    fill(nf);
+    fill(nd);
+    for (const bool amsgrad : {false, true}) {
+        CAPTURE(amsgrad);
+        Nf f = nf;
+        Nd d = nd;
+        ctnn::trainer<Nf, loss::mse, optim::adam> tf{f, {.lr = 0.01, .amsgrad = amsgrad}};
+        ctnn::trainer<Nd, loss::mse, optim::adam> td{d, {.lr = 0.01, .amsgrad = amsgrad}};
+        CHECK(tf.state().scale1 == 1 - 0.9);
+        CHECK(tf.state().scale2 == 1 - 0.999);
+        CHECK(td.state().scale1 == 1.0);
+        ctnn::rng r{3};
+        for (int step = 0; step < 30; ++step) {
+            if (step == 15) {
+                tf.optimizer().beta1 = td.optimizer().beta1 = 0.8;
+                tf.optimizer().beta2 = td.optimizer().beta2 = 0.99;
+            }
+            tensor<double, 5> x;
+            tensor<double, 3> y;
+            for (auto& v : x) v = static_cast<float>(r.uniform<double>(-1, 1));
+            for (auto& v : y) v = static_cast<float>(r.uniform<double>(-1, 1));
+            tensor<float, 5> xf;
+            tensor<float, 3> yf;
+            for (std::size_t i = 0; i < 5; ++i) xf[i] = static_cast<float>(x[i]);
+            for (std::size_t i = 0; i < 3; ++i) yf[i] = static_cast<float>(y[i]);
+            tf.step(xf, yf);
+            td.step(x, y);
+        }
+        CHECK(tf.state().scale1 == 1 - 0.8);
+        CHECK(tf.state().scale2 == 1 - 0.99);
+        // Parameters and PyTorch's moments, element by element through the same logical order.
+        std::vector<double> pf, pd, mf, md, vf, vd, xf, xd;
+        const auto* bf = f.parameter_block().data();
+        const auto* bd = d.parameter_block().data();
+        f.for_each_parameter([&](const ctnn::layer_path&, const auto& w) {
+            for (std::size_t i = 0; i < w.size(); ++i) {
+                const auto at = &w.flat(i) - bf;
+                pf.push_back(w.flat(i));
+                mf.push_back(tf.state().exp_avg[at] * tf.state().scale1);
+                vf.push_back(tf.state().exp_avg_sq[at] * tf.state().scale2);
+                xf.push_back(tf.state().max_exp_avg_sq[at] * tf.state().scale2);
+            }
+        });
+        d.for_each_parameter([&](const ctnn::layer_path&, const auto& w) {
+            for (std::size_t i = 0; i < w.size(); ++i) {
+                const auto at = &w.flat(i) - bd;
+                pd.push_back(w.flat(i));
+                md.push_back(td.state().exp_avg[at]);
+                vd.push_back(td.state().exp_avg_sq[at]);
+                xd.push_back(td.state().max_exp_avg_sq[at]);
+            }
+        });
+        REQUIRE(pf.size() == pd.size());
+        const auto close = [](const std::vector<double>& a, const std::vector<double>& b, double tol) {
+            double scale = 0, worst = 0;
+            for (std::size_t i = 0; i < a.size(); ++i) scale = std::max(scale, std::abs(b[i]));
+            for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
+            return worst <= tol * scale;
+        };
+        CHECK(close(pf, pd, 1e-5));
+        CHECK(close(mf, md, 1e-5));
+        CHECK(close(vf, vd, 1e-5));
+        if (amsgrad) CHECK(close(xf, xd, 1e-5));
+        CHECK(!close(pf, std::vector<double>(pd.size(), 0.0), 0.5));  // it is not all zero
+    }
+}

@@ -88,6 +88,10 @@ std::vector<std::byte> serialize(const X& x) {
             out_tensor t{n.str(), dtype::i64, {}, std::vector<unsigned char>(8)};
             store_le(t.data.data(), static_cast<std::uint64_t>(e.value));
             out.push_back(std::move(t));
+        } else if constexpr (is_scaled_tensor<std::remove_cvref_t<decltype(e)>>) {
+            out_tensor t{n.str(), dtype::f64, shape_of(e), std::vector<unsigned char>(e.size() * sizeof(double))};
+            for (std::size_t i = 0; i < e.size(); ++i) store_element<double>(t.data.data(), i, e.file_value(i));
+            out.push_back(std::move(t));
         } else {
             using T = std::remove_const_t<std::remove_reference_t<decltype(*e.base)>>;
             out_tensor t{n.str(), dtype_of<T>(), shape_of(e), std::vector<unsigned char>(e.size() * sizeof(T))};
@@ -162,7 +166,12 @@ void load_parsed(X& x, const parsed_header& h, const unsigned char* data, const 
                 throw io_error(file, key, "shape " + shape_string(t.shape) + " in the file, " + shape_string(shape) +
                                               " in " + target);
             std::vector<T> v(e.size());
-            for (std::size_t i = 0; i < v.size(); ++i) v[i] = load_element<T>(t.dtype, p, i);
+            if constexpr (is_scaled_tensor<std::remove_cvref_t<decltype(e)>>) {
+                for (std::size_t i = 0; i < v.size(); ++i)
+                    v[i] = e.template from_file<T>(load_element<double>(t.dtype, p, i));
+            } else {
+                for (std::size_t i = 0; i < v.size(); ++i) v[i] = load_element<T>(t.dtype, p, i);
+            }
             values.push_back(std::move(v));
         }
     });

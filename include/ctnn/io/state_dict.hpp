@@ -16,7 +16,8 @@
 // model.load_state_dict(state, strict=False) takes the network's tensors from a trainer
 // checkpoint and reports the rest as unexpected keys.
 //
-// for_each_entry(x, f) calls f(entry_name, param_tensor<P>) for tensors of x's scalar type and
+// for_each_entry(x, f) calls f(entry_name, param_tensor<P>) for tensors of x's scalar type,
+// f(entry_name, scaled_tensor<P>) for optimizer state kept scaled (below), and
 // f(entry_name, integer_entry) for int64 scalars; P is const T when x is const.
 #include <ctnn/layers/layer.hpp>
 
@@ -112,19 +113,45 @@ constexpr std::size_t extent_of() noexcept {
     else if constexpr (requires { std::tuple_size<A>::value; }) return std::tuple_size<A>::value;
     else return 0;
 }
+// f(name, values, scale): scale is 0 for an array that holds PyTorch's values, else the factor the
+// state divides them by (adam::state's scale1 and scale2).
 template <std::size_t N, class State, class F>
 void for_each_state_array(State& s, F&& f) {
-    auto one = [&](std::string_view name, auto& member) {
-        if constexpr (extent_of<decltype(member)>() == N) f(name, std::data(member));
+    auto one = [&](std::string_view name, auto& member, double scale = 0) {
+        if constexpr (extent_of<decltype(member)>() == N) f(name, std::data(member), scale);
     };
-    if constexpr (requires { s.exp_avg; }) one("optimizer.exp_avg", s.exp_avg);
-    if constexpr (requires { s.exp_avg_sq; }) one("optimizer.exp_avg_sq", s.exp_avg_sq);
-    if constexpr (requires { s.max_exp_avg_sq; }) one("optimizer.max_exp_avg_sq", s.max_exp_avg_sq);
+    if constexpr (requires { s.scale1; }) {
+        one("optimizer.exp_avg", s.exp_avg, s.scale1);
+        one("optimizer.exp_avg_sq", s.exp_avg_sq, s.scale2);
+        one("optimizer.max_exp_avg_sq", s.max_exp_avg_sq, s.scale2);
+    } else {
+        if constexpr (requires { s.exp_avg; }) one("optimizer.exp_avg", s.exp_avg);
+        if constexpr (requires { s.exp_avg_sq; }) one("optimizer.exp_avg_sq", s.exp_avg_sq);
+        if constexpr (requires { s.max_exp_avg_sq; }) one("optimizer.max_exp_avg_sq", s.max_exp_avg_sq);
+    }
     if constexpr (requires { s.momentum_buffer; }) one("optimizer.momentum_buffer", s.momentum_buffer);
     if constexpr (requires { s.square_avg; }) one("optimizer.square_avg", s.square_avg);
     if constexpr (requires { s.grad_avg; }) one("optimizer.grad_avg", s.grad_avg);
     if constexpr (requires { s.sum; }) one("optimizer.sum", s.sum);
 }
+
+// An optimizer state array kept divided by scale (adam's float moments). The file holds PyTorch's
+// values, the array times scale, as F64 computed in double: loading divides in double and rounds,
+// which gives back the same bits (the product's relative error, 2^-53, is far below half an ulp of
+// T), so that a checkpoint resumes bit for bit. Values from elsewhere (F32 from PyTorch) load the
+// same way, rounded once.
+template <class P>
+struct scaled_tensor : param_tensor<P> {
+    double scale;
+    scaled_tensor(const param_tensor<P>& t, double s) noexcept : param_tensor<P>(t), scale(s) {}
+    double file_value(std::size_t i) const noexcept { return static_cast<double>(this->flat(i)) * scale; }
+    template <class T>
+    T from_file(double v) const noexcept { return static_cast<T>(v / scale); }
+};
+template <class E>
+inline constexpr bool is_scaled_tensor = false;
+template <class P>
+inline constexpr bool is_scaled_tensor<scaled_tensor<P>> = true;
 
 // The network of a trainer, const when the trainer is (trainer::network() may have no const
 // overload; reading through it does not modify the trainer).
@@ -153,10 +180,11 @@ void for_each_entry(X& x, F&& f) {
         using P = std::conditional_t<std::is_const_v<X>, const T, T>;
         auto& state = x.state();
         const auto* block = net.parameter_block().data();
-        for_each_state_array<Net::parameter_block_size>(state, [&](std::string_view group, P* values) {
+        for_each_state_array<Net::parameter_block_size>(state, [&](std::string_view group, P* values, double scale) {
             net.for_each_parameter([&](const layer_path& path, const auto& t) {
                 const param_tensor<P> s{t.name, t.rank, t.shape, values + (t.base - block), t.row_stride, t.col_stride};
-                f(entry_name{group, &path, t.name}, s);
+                if (scale != 0) f(entry_name{group, &path, t.name}, scaled_tensor<P>{s, scale});
+                else f(entry_name{group, &path, t.name}, s);
             });
         });
         integer_entry step{static_cast<std::int64_t>(x.steps()), nullptr, nullptr};

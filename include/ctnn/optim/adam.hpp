@@ -1,5 +1,6 @@
 #pragma once
-// adam: PyTorch's torch.optim.Adam (torch 1.13), L2 weight decay added to the gradient, optional AMSGrad:
+// adam: PyTorch's torch.optim.Adam (torch 1.13), L2 weight decay added to the gradient, optional AMSGrad
+// (float keeps m and v divided by 1 - beta1 and 1 - beta2; see adam_scales_moments):
 //   g' = g + weight_decay p
 //   m  = beta1 m + (1 - beta1) g'           v = beta2 v + (1 - beta2) g'^2      (vmax = max(vmax, v))
 //   p -= lr / (1 - beta1^t) * m / (sqrt(v or vmax) / sqrt(1 - beta2^t) + eps)
@@ -38,6 +39,21 @@ struct bias_corrections {
     }
 };
 
+// Float keeps the moments divided by (1 - beta): the state's arrays hold m / c1 and v / c2
+// (c = 1 - beta; state::scale1 and scale2 say which c the arrays are divided by). The updates are
+// then m' = beta1 m' + g and v' = beta2 v' + g^2, one multiply-add and a multiply-add with a
+// product, where PyTorch's form takes two and three operations of the multiply-add units; with the
+// division below, that made M train1 0.72 -> 0.67 and W train1 0.73 -> 0.69 of Eigen's time (the
+// division alone, or the moments alone, gained 0-1 %: the step is bound by the divider and the
+// multiply-add units at once). Checkpoints still hold PyTorch's moments (io/state_dict.hpp: in
+// F64, m' c1 computed in double, which divides back to m' exactly). Double keeps PyTorch's form
+// (scale 1): no F128 would bring its scaled moments back exactly. One difference at the edge:
+// v' = v / c2 overflows when |g| passes about 1.8e19 (PyTorch's v at 5.8e20), and an infinite
+// denominator then gives NaN through simd::divide where PyTorch's update is 0; clamping it cost
+// 2-3 % of W train1, for gradients no training survives anyway.
+template <class T>
+inline constexpr bool adam_scales_moments = std::is_same_v<T, float>;
+
 // The Adam step on one register of the block at offset i, given its gradient (Decoupled: AdamW's
 // p *= 1 - lr weight_decay; WeightDecay: the decay is non-zero; Amsgrad: the max of the second
 // moments is kept and used). It is what the optimizer's pass runs per register, and what a fused
@@ -47,13 +63,15 @@ struct bias_corrections {
 //   p -= [lr sqrt(1 - beta2^t) / (1 - beta1^t)] m / (sqrt(v) + eps sqrt(1 - beta2^t)),
 // the same quantity: the denominator is then one addition instead of a multiply-add, which takes
 // an operation off the multiply-add units and a cycle off the latency between a gradient and its
-// update (a one-sample step waits on that chain). The two bracketed scalars are computed in double
-// once per step and rounded to T, as the two they replace were.
+// update (a one-sample step waits on that chain). With scaled moments (m = c1 m', v = c2 v') the
+// bracket takes c1 / sqrt(c2) and eps 1 / sqrt(c2) as well. The two scalars are computed in double
+// once per step and rounded to T. The quotient is simd::divide's (a reciprocal estimate and one
+// correction on AVX-512, within an ulp), which keeps the divider for the square root.
 template <bool Decoupled, bool WeightDecay, bool Amsgrad, class T, class State>
 struct adam_stepper {
     T* p;
     State* s;
-    T step_size, b1, b2, c1, c2, eps, wd, decay;  // step_size and eps scaled by sqrt(1 - beta2^t)
+    T step_size, b1, b2, c1, c2, eps, wd, decay;  // step_size and eps as above
 
     template <class V>
     [[gnu::always_inline]] void operator()(std::size_t i, V gv) const noexcept {
@@ -61,10 +79,16 @@ struct adam_stepper {
         if constexpr (WeightDecay) {
             if constexpr (Decoupled) pv = pv * V(decay); else gv = fma(V(wd), pv, gv);
         }
-        // beta m rounded first, as PyTorch's mul_ does; the gradient's product enters the fma
-        // last, so a gradient waits on two operations to reach v and one to reach m.
-        const V m = fma(V(c1), gv, V(b1) * V::load(s->exp_avg + i));
-        const V v = fma(V(c2) * gv, gv, V(b2) * V::load(s->exp_avg_sq + i));
+        V m, v;
+        if constexpr (adam_scales_moments<T>) {
+            m = fma(V(b1), V::load(s->exp_avg + i), gv);
+            v = fma(gv, gv, V(b2) * V::load(s->exp_avg_sq + i));
+        } else {
+            // beta m rounded first, as PyTorch's mul_ does; the gradient's product enters the fma
+            // last, so a gradient waits on two operations to reach v and one to reach m.
+            m = fma(V(c1), gv, V(b1) * V::load(s->exp_avg + i));
+            v = fma(V(c2) * gv, gv, V(b2) * V::load(s->exp_avg_sq + i));
+        }
         m.store(s->exp_avg + i);
         v.store(s->exp_avg_sq + i);
         V vd = v;
@@ -72,9 +96,29 @@ struct adam_stepper {
             vd = max(V::load(s->max_exp_avg_sq + i), v);
             vd.store(s->max_exp_avg_sq + i);
         }
-        (pv - V(step_size) * m / (sqrt(vd) + V(eps))).store(p + i);
+        fma(-V(step_size), divide(m, sqrt(vd) + V(eps)), pv).store(p + i);
     }
 };
+
+// Brings the state's arrays to the scale of these betas (float), by one pass when they changed
+// since the last step (or on a state that never stepped and was not prepared by a trainer).
+template <class T, class State>
+inline void adam_rescale(State& s, double beta1, double beta2) noexcept {
+    if constexpr (adam_scales_moments<T>) {
+        const double c1 = 1 - beta1, c2 = 1 - beta2;
+        if (s.scale1 != c1) {
+            const T f = static_cast<T>(s.scale1 / c1);
+            for (auto& x : s.exp_avg) x *= f;
+            s.scale1 = c1;
+        }
+        if (s.scale2 != c2) {
+            const T f = static_cast<T>(s.scale2 / c2);
+            for (auto& x : s.exp_avg_sq) x *= f;
+            for (auto& x : s.max_exp_avg_sq) x *= f;
+            s.scale2 = c2;
+        }
+    }
+}
 
 // The stepper of step number `step` (advances the cached bias corrections).
 template <bool Decoupled, bool WeightDecay, bool Amsgrad, class T, class State>
@@ -82,16 +126,19 @@ inline adam_stepper<Decoupled, WeightDecay, Amsgrad, T, State> make_adam_stepper
     T* p, State& s, std::uint64_t step, double lr, double beta1, double beta2, double eps,
     double weight_decay) noexcept {
     // Scalars in double, as PyTorch computes them in Python, then used in T.
+    adam_rescale<T>(s, beta1, beta2);
     s.bias.advance(step, beta1, beta2);
     const double bc1 = 1 - s.bias.pow1, sqrt_bc2 = std::sqrt(1 - s.bias.pow2);
+    const double m_scale = adam_scales_moments<T> ? 1 - beta1 : 1;
+    const double v_scale = adam_scales_moments<T> ? std::sqrt(1 - beta2) : 1;
     return {p,
             &s,
-            static_cast<T>(lr / bc1 * sqrt_bc2),
+            static_cast<T>(lr / bc1 * sqrt_bc2 * m_scale / v_scale),
             static_cast<T>(beta1),
             static_cast<T>(beta2),
             static_cast<T>(1 - beta1),
             static_cast<T>(1 - beta2),
-            static_cast<T>(eps * sqrt_bc2),
+            static_cast<T>(eps * sqrt_bc2 / v_scale),
             static_cast<T>(weight_decay),
             static_cast<T>(1 - lr * weight_decay)};
 }
@@ -128,8 +175,16 @@ struct adam {
         alignas(64) T exp_avg[N]{};
         alignas(64) T exp_avg_sq[N]{};
         alignas(64) T max_exp_avg_sq[N]{};
+        // The arrays hold PyTorch's moments divided by these (float: 1 - beta1 and 1 - beta2 of the
+        // last step, see adam_scales_moments; double: 1). Checkpoints save and load PyTorch's.
+        double scale1 = 1, scale2 = 1;
         detail::bias_corrections bias{};  // a cache of 1 - beta^t: nothing to save or restore
     };
+
+    // Sets a new state's scales to these betas (a trainer does, so that a checkpoint loaded before
+    // the first step comes back bit for bit).
+    template <class T, std::size_t N>
+    void prepare(state<T, N>& s) const noexcept { detail::adam_rescale<T>(s, beta1, beta2); }
 
     template <class T, std::size_t N>
     void update(T* p, const T* g, state<T, N>& s, std::uint64_t step) const noexcept {

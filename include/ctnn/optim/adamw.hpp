@@ -15,6 +15,8 @@ struct adamw {
 
     template <class T, std::size_t N>
     using state = adam::state<T, N>;
+    template <class T, std::size_t N>
+    void prepare(state<T, N>& s) const noexcept { detail::adam_rescale<T>(s, beta1, beta2); }
 
     template <class T, std::size_t N>
     void update(T* p, const T* g, state<T, N>& s, std::uint64_t step) const noexcept {

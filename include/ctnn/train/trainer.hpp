@@ -38,7 +38,11 @@ public:
     using state_type = typename Optimizer::template state<value_type, Net::parameter_block_size>;
 
     explicit trainer(Net& net, Optimizer optimizer = {}, trainer_options options = {}) noexcept
-        : net_{&net}, optimizer_{optimizer}, options_{options}, generator_{options.seed} {}
+        : net_{&net}, optimizer_{optimizer}, options_{options}, generator_{options.seed} {
+        // A state that keeps its arrays in the optimizer's own scale (adam's float moments) starts
+        // in it, so that a checkpoint loaded before the first step comes back bit for bit.
+        if constexpr (requires { optimizer_.prepare(state_); }) optimizer_.prepare(state_);
+    }
 
     // One step on a sample or a batch; returns the loss before the update (with the L1 term).
     template <class X, class Y>
