@@ -397,11 +397,14 @@ inline vec<T, N> sqrt(vec<T, N> a) noexcept {
 
 // a / b to within an ulp, off the divider where AVX-512 (with VL and FMA) has a 14-bit reciprocal
 // estimate: r ~ 1/b, q0 = a r, q = q0 + r (a - b q0). The correction leaves about 2^-28 of
-// relative error before the last rounding, so q is the quotient or a neighbour of it. Elsewhere,
-// and for double, the division itself. Every width, the scalar one included, gives the same bits
-// for the same operands. Unlike the division, b = +-inf or b = 0 give NaN (0 * inf in the
-// correction); the one caller, Adam, divides by sqrt(v) + eps. Why: a division takes the divider
-// for 2.5 cycles per 16 floats and 2.6 multiply-add issue slots; this takes 3 slots and no divider.
+// relative error before the last rounding, so a normal quotient is the quotient or a neighbour
+// of it (99.7 % correctly rounded in the test). Elsewhere, for double, and in constant
+// evaluation, the division itself. Every width, the scalar one included, gives the same bits for
+// the same operands at run time. Unlike the division, it gives NaN where an infinity meets the
+// correction: b = +-inf, b = 0, a = +-inf, and quotients that overflow; subnormal quotients lose
+// bits. The one caller, Adam, divides m by sqrt(v) + eps (see optim/adam.hpp for its edge). Why:
+// a division takes the divider for 2.5 cycles per 16 floats and 2.6 multiply-add issue slots; this
+// takes 3 slots and no divider.
 #if defined(__AVX512F__) && defined(__AVX512VL__) && defined(__FMA__)
 inline constexpr bool has_fast_reciprocal = true;
 #else

@@ -138,6 +138,7 @@ void load_parsed(X& x, const parsed_header& h, const unsigned char* data, const 
     std::vector<std::int64_t> integers;
 
     // 1. Check and decode; x is only read.
+    constexpr bool loading = true;
     for_each_entry(std::as_const(x), [&](const entry_name& n, const auto& e) {
         const std::string key = n.str();
         const auto it = index.find(key);
@@ -174,7 +175,7 @@ void load_parsed(X& x, const parsed_header& h, const unsigned char* data, const 
             }
             values.push_back(std::move(v));
         }
-    });
+    }, loading);
     if (options.strict) {
         std::vector<std::string_view> extra;
         for (std::size_t i = 0; i < used.size(); ++i)
@@ -204,7 +205,7 @@ void load_parsed(X& x, const parsed_header& h, const unsigned char* data, const 
             const auto& v = values[next_value++];
             for (std::size_t i = 0; i < v.size(); ++i) e.flat(i) = v[i];
         }
-    });
+    }, loading);
     after_load(x);
 }
 

@@ -114,16 +114,16 @@ constexpr std::size_t extent_of() noexcept {
     else return 0;
 }
 // f(name, values, scale): scale is 0 for an array that holds PyTorch's values, else the factor the
-// state divides them by (adam::state's scale1 and scale2).
+// state divides them by (adam::state's first and second moments: scales[0] and scales[1]).
 template <std::size_t N, class State, class F>
-void for_each_state_array(State& s, F&& f) {
+void for_each_state_array(State& s, std::array<double, 2> scales, F&& f) {
     auto one = [&](std::string_view name, auto& member, double scale = 0) {
         if constexpr (extent_of<decltype(member)>() == N) f(name, std::data(member), scale);
     };
     if constexpr (requires { s.scale1; }) {
-        one("optimizer.exp_avg", s.exp_avg, s.scale1);
-        one("optimizer.exp_avg_sq", s.exp_avg_sq, s.scale2);
-        one("optimizer.max_exp_avg_sq", s.max_exp_avg_sq, s.scale2);
+        one("optimizer.exp_avg", s.exp_avg, scales[0]);
+        one("optimizer.exp_avg_sq", s.exp_avg_sq, scales[1]);
+        one("optimizer.max_exp_avg_sq", s.max_exp_avg_sq, scales[1]);
     } else {
         if constexpr (requires { s.exp_avg; }) one("optimizer.exp_avg", s.exp_avg);
         if constexpr (requires { s.exp_avg_sq; }) one("optimizer.exp_avg_sq", s.exp_avg_sq);
@@ -163,15 +163,37 @@ auto& network_of(Tr& tr) {
 
 // A trainer's optimizer state that is not an array: adagrad's "started" flag (set by its first
 // update) follows from the step count.
+// The scales of a trainer's scaled state arrays: those the arrays are in (a save), or those its
+// optimizer steps with (a load, which decodes into them, so that the next step rescales nothing
+// and a checkpoint resumes bit for bit even after the betas were changed).
+template <class Tr>
+std::array<double, 2> state_scales(Tr& tr, bool loading) noexcept {
+    const auto& s = tr.state();
+    if constexpr (requires { s.scale1; }) {
+        using T = typename std::remove_cvref_t<decltype(network_of(tr))>::value_type;
+        if constexpr (requires { tr.optimizer().template moment_scales<T>(); })
+            if (loading) return tr.optimizer().template moment_scales<T>();
+        return {s.scale1, s.scale2};
+    } else {
+        return {0, 0};
+    }
+}
+
 template <class Tr>
 void after_load(Tr& tr) noexcept {
     if constexpr (trainer_like<Tr>) {
         if constexpr (requires { tr.state().started = true; }) tr.state().started = tr.steps() > 0;
+        if constexpr (requires { tr.state().scale1; }) {
+            const auto scales = state_scales(tr, true);
+            tr.state().scale1 = scales[0];
+            tr.state().scale2 = scales[1];
+        }
     }
 }
 
+// loading: the entries a load decodes into (see state_scales).
 template <class X, class F>
-void for_each_entry(X& x, F&& f) {
+void for_each_entry(X& x, F&& f, bool loading = false) {
     if constexpr (trainer_like<std::remove_const_t<X>>) {
         auto& net = network_of(x);
         for_each_tensor_entry(net, f);
@@ -180,7 +202,8 @@ void for_each_entry(X& x, F&& f) {
         using P = std::conditional_t<std::is_const_v<X>, const T, T>;
         auto& state = x.state();
         const auto* block = net.parameter_block().data();
-        for_each_state_array<Net::parameter_block_size>(state, [&](std::string_view group, P* values, double scale) {
+        const auto scales = state_scales(x, loading);
+        for_each_state_array<Net::parameter_block_size>(state, scales, [&](std::string_view group, P* values, double scale) {
             net.for_each_parameter([&](const layer_path& path, const auto& t) {
                 const param_tensor<P> s{t.name, t.rank, t.shape, values + (t.base - block), t.row_stride, t.col_stride};
                 if (scale != 0) f(entry_name{group, &path, t.name}, scaled_tensor<P>{s, scale});

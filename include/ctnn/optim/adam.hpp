@@ -8,6 +8,7 @@
 #include <ctnn/core/math.hpp>
 #include <ctnn/optim/optimizer.hpp>
 
+#include <array>
 #include <cmath>
 
 namespace ctnn::optim {
@@ -100,21 +101,31 @@ struct adam_stepper {
     }
 };
 
+// The scales a state of T keeps its moments in for these betas.
+template <class T>
+inline std::array<double, 2> adam_moment_scales(double beta1, double beta2) noexcept {
+    if constexpr (adam_scales_moments<T>) return {1 - beta1, 1 - beta2};
+    else return {1, 1};
+}
+
 // Brings the state's arrays to the scale of these betas (float), by one pass when they changed
 // since the last step (or on a state that never stepped and was not prepared by a trainer).
+// Each value is x scale_old / scale_new in double, rounded once: the bits a checkpoint saved at
+// the old scale and loaded at the new one gives (io/state_dict.hpp's scaled_tensor).
 template <class T, class State>
 inline void adam_rescale(State& s, double beta1, double beta2) noexcept {
     if constexpr (adam_scales_moments<T>) {
-        const double c1 = 1 - beta1, c2 = 1 - beta2;
+        const auto [c1, c2] = adam_moment_scales<T>(beta1, beta2);
+        const auto rescale = [](T& x, double from, double to) {
+            x = static_cast<T>(static_cast<double>(x) * from / to);
+        };
         if (s.scale1 != c1) {
-            const T f = static_cast<T>(s.scale1 / c1);
-            for (auto& x : s.exp_avg) x *= f;
+            for (auto& x : s.exp_avg) rescale(x, s.scale1, c1);
             s.scale1 = c1;
         }
         if (s.scale2 != c2) {
-            const T f = static_cast<T>(s.scale2 / c2);
-            for (auto& x : s.exp_avg_sq) x *= f;
-            for (auto& x : s.max_exp_avg_sq) x *= f;
+            for (auto& x : s.exp_avg_sq) rescale(x, s.scale2, c2);
+            for (auto& x : s.max_exp_avg_sq) rescale(x, s.scale2, c2);
             s.scale2 = c2;
         }
     }
@@ -182,9 +193,11 @@ struct adam {
     };
 
     // Sets a new state's scales to these betas (a trainer does, so that a checkpoint loaded before
-    // the first step comes back bit for bit).
+    // the first step comes back bit for bit), and the scales a checkpoint loads into.
     template <class T, std::size_t N>
     void prepare(state<T, N>& s) const noexcept { detail::adam_rescale<T>(s, beta1, beta2); }
+    template <class T>
+    std::array<double, 2> moment_scales() const noexcept { return detail::adam_moment_scales<T>(beta1, beta2); }
 
     template <class T, std::size_t N>
     void update(T* p, const T* g, state<T, N>& s, std::uint64_t step) const noexcept {

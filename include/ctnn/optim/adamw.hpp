@@ -17,6 +17,8 @@ struct adamw {
     using state = adam::state<T, N>;
     template <class T, std::size_t N>
     void prepare(state<T, N>& s) const noexcept { detail::adam_rescale<T>(s, beta1, beta2); }
+    template <class T>
+    std::array<double, 2> moment_scales() const noexcept { return detail::adam_moment_scales<T>(beta1, beta2); }
 
     template <class T, std::size_t N>
     void update(T* p, const T* g, state<T, N>& s, std::uint64_t step) const noexcept {

@@ -91,9 +91,9 @@ public:
     //   (M 16-64-64-4: 0.87 -> 0.76 of the Eigen baseline; W 64-128-128-16: 0.96 -> 0.75);
     // - 256 bytes and less (a few registers): the separate pass's wide loads of gradients just
     //   stored by narrower registers stall on store forwarding (T 2-8-1: 0.93 -> 0.89);
-    // - in between, the separate pass runs from L1 at the divider's pace after a backward pass
-    //   that nothing slows, which measured faster (S 8-16-16-1: 0.71 separate, 0.80 fused), and
-    //   no slower since Adam's shorter chain (0.70 both).
+    // - in between, the separate pass runs from L1 after a backward pass that nothing slows,
+    //   which measured faster (S 8-16-16-1: 0.71 separate, 0.80 fused), no slower after Adam's
+    //   shorter chain (0.70 both), and faster again with its scaled moments (0.665 against 0.70).
     static constexpr std::size_t parameter_bytes = Net::parameter_block_size * sizeof(value_type);
     static constexpr bool fuses_one_sample_steps = parameter_bytes >= 8192 || parameter_bytes <= 256;
 
