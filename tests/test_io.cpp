@@ -702,6 +702,58 @@ TEST_CASE_TEMPLATE("a trainer checkpoint resumes training bit-identically", T, f
     }
 }
 
+// PyTorch keeps a float model's Adam moments in F32. A float trainer takes them as they are (the
+// F64 it writes itself brings its own values back exactly): each one divided by 1 - beta in
+// double and rounded once.
+TEST_CASE("a float trainer loads Adam moments given in F32, rounded once") {
+    using Net = small_net<float>;
+    auto net = random_net<Net>(10);
+    ctnn::trainer<Net, loss::mse, optim::adam> tr{net, {.lr = 1e-2, .amsgrad = true}};
+    for (int i = 0; i < 3; ++i) tr.step(tensor<float, 3>{1, 2, float(i)}, tensor<float, 2>{0.5f, -0.5f});
+    const ctnn::io::safetensors_file file(ctnn::save_safetensors_to_bytes(tr), "checkpoint");
+    // The same file with every F64 tensor (the moments) written as F32.
+    std::string header = "{";
+    std::vector<unsigned char> data;
+    for (const auto& t : file.tensors()) {
+        const auto* p = reinterpret_cast<const unsigned char*>(file.bytes(t).data());
+        const bool narrow = t.dtype == ctnn::io::dtype::f64;
+        const std::size_t begin = data.size();
+        if (narrow) {
+            for (std::size_t i = 0; i < t.element_count(); ++i) {
+                const auto f = static_cast<float>(std::bit_cast<double>(ctnn::io::detail::load_le<std::uint64_t>(p + 8 * i)));
+                unsigned char b[4];
+                ctnn::io::detail::store_le(b, std::bit_cast<std::uint32_t>(f));
+                data.insert(data.end(), b, b + 4);
+            }
+        } else {
+            data.insert(data.end(), p, p + (t.end - t.begin));
+        }
+        std::string shape;
+        for (const auto d : t.shape) shape += (shape.empty() ? "" : ",") + std::to_string(d);
+        header += (header.size() > 1 ? ",\"" : "\"") + t.name + "\":{\"dtype\":\"" +
+                  std::string(narrow ? "F32" : ctnn::io::name(t.dtype)) + "\",\"shape\":[" + shape +
+                  "],\"data_offsets\":[" + std::to_string(begin) + "," + std::to_string(data.size()) + "]}";
+    }
+    header += "}";
+    auto other_net = random_net<Net>(11);
+    ctnn::trainer<Net, loss::mse, optim::adam> other{other_net, {.lr = 1e-2, .amsgrad = true}};
+    ctnn::load_safetensors_from_bytes(other, make_file(header, data));
+    CHECK(other_net == net);
+    CHECK(other.steps() == 3);
+    const auto once = [](float state, double scale) {  // the F32 value, divided back in double
+        return static_cast<float>(static_cast<double>(static_cast<float>(static_cast<double>(state) * scale)) / scale);
+    };
+    int differ = 0;
+    for (std::size_t i = 0; i < Net::parameter_block_size; ++i) {
+        CAPTURE(i);
+        CHECK(other.state().exp_avg[i] == once(tr.state().exp_avg[i], 1 - 0.9));
+        CHECK(other.state().exp_avg_sq[i] == once(tr.state().exp_avg_sq[i], 1 - 0.999));
+        CHECK(other.state().max_exp_avg_sq[i] == once(tr.state().max_exp_avg_sq[i], 1 - 0.999));
+        differ += other.state().exp_avg[i] != tr.state().exp_avg[i];
+    }
+    MESSAGE("moments that the F32 file moved by its rounding: ", differ, " of ", Net::parameter_block_size);
+}
+
 TEST_CASE("a trainer checkpoint names its entries so that PyTorch can take the network's") {
     using Net = small_net<float>;
     auto net = random_net<Net>(22);
