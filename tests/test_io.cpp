@@ -729,10 +729,22 @@ TEST_CASE("a float trainer loads Adam moments given in F32, rounded once") {
             data.insert(data.end(), p, p + (t.end - t.begin));
         }
         std::string shape;
-        for (const auto d : t.shape) shape += (shape.empty() ? "" : ",") + std::to_string(d);
-        header += (header.size() > 1 ? ",\"" : "\"") + t.name + "\":{\"dtype\":\"" +
-                  std::string(narrow ? "F32" : ctnn::io::name(t.dtype)) + "\",\"shape\":[" + shape +
-                  "],\"data_offsets\":[" + std::to_string(begin) + "," + std::to_string(data.size()) + "]}";
+        for (const auto d : t.shape) {
+            if (!shape.empty()) shape += ',';
+            shape += std::to_string(d);
+        }
+        if (header.size() > 1) header += ',';
+        header += '"';
+        header += t.name;
+        header += "\":{\"dtype\":\"";
+        header += narrow ? std::string_view("F32") : ctnn::io::name(t.dtype);
+        header += "\",\"shape\":[";
+        header += shape;
+        header += "],\"data_offsets\":[";
+        header += std::to_string(begin);
+        header += ',';
+        header += std::to_string(data.size());
+        header += "]}";
     }
     header += "}";
     auto other_net = random_net<Net>(11);
