@@ -114,21 +114,15 @@ constexpr std::size_t extent_of() noexcept {
     else return 0;
 }
 // f(name, values, scale): scale is 0 for an array that holds PyTorch's values, else the factor the
-// state divides them by (adam::state's first and second moments: scales[0] and scales[1]).
+// state divides them by (scales[0] for the first moment, scales[1] for the second: state_scales).
 template <std::size_t N, class State, class F>
 void for_each_state_array(State& s, std::array<double, 2> scales, F&& f) {
     auto one = [&](std::string_view name, auto& member, double scale = 0) {
         if constexpr (extent_of<decltype(member)>() == N) f(name, std::data(member), scale);
     };
-    if constexpr (requires { s.scale1; }) {
-        one("optimizer.exp_avg", s.exp_avg, scales[0]);
-        one("optimizer.exp_avg_sq", s.exp_avg_sq, scales[1]);
-        one("optimizer.max_exp_avg_sq", s.max_exp_avg_sq, scales[1]);
-    } else {
-        if constexpr (requires { s.exp_avg; }) one("optimizer.exp_avg", s.exp_avg);
-        if constexpr (requires { s.exp_avg_sq; }) one("optimizer.exp_avg_sq", s.exp_avg_sq);
-        if constexpr (requires { s.max_exp_avg_sq; }) one("optimizer.max_exp_avg_sq", s.max_exp_avg_sq);
-    }
+    if constexpr (requires { s.exp_avg; }) one("optimizer.exp_avg", s.exp_avg, scales[0]);
+    if constexpr (requires { s.exp_avg_sq; }) one("optimizer.exp_avg_sq", s.exp_avg_sq, scales[1]);
+    if constexpr (requires { s.max_exp_avg_sq; }) one("optimizer.max_exp_avg_sq", s.max_exp_avg_sq, scales[1]);
     if constexpr (requires { s.momentum_buffer; }) one("optimizer.momentum_buffer", s.momentum_buffer);
     if constexpr (requires { s.square_avg; }) one("optimizer.square_avg", s.square_avg);
     if constexpr (requires { s.grad_avg; }) one("optimizer.grad_avg", s.grad_avg);
@@ -161,11 +155,9 @@ auto& network_of(Tr& tr) {
     else return std::as_const(const_cast<std::remove_const_t<Tr>&>(tr).network());
 }
 
-// A trainer's optimizer state that is not an array: adagrad's "started" flag (set by its first
-// update) follows from the step count.
-// The scales of a trainer's scaled state arrays: those the arrays are in (a save), or those its
-// optimizer steps with (a load, which decodes into them, so that the next step rescales nothing
-// and a checkpoint resumes bit for bit even after the betas were changed).
+// The scales of a trainer's scaled state arrays ({0, 0}: none): those the arrays are in (a save),
+// or those its optimizer steps with (a load, which decodes into them, so that the next step
+// rescales nothing and a checkpoint resumes bit for bit even after the betas were changed).
 template <class Tr>
 std::array<double, 2> state_scales(Tr& tr, bool loading) noexcept {
     const auto& s = tr.state();
@@ -179,6 +171,8 @@ std::array<double, 2> state_scales(Tr& tr, bool loading) noexcept {
     }
 }
 
+// A trainer's optimizer state that is not an array: adagrad's "started" flag (set by its first
+// update) follows from the step count; scaled arrays record the scales the load decoded into.
 template <class Tr>
 void after_load(Tr& tr) noexcept {
     if constexpr (trainer_like<Tr>) {

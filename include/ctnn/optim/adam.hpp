@@ -140,8 +140,7 @@ inline adam_stepper<Decoupled, WeightDecay, Amsgrad, T, State> make_adam_stepper
     adam_rescale<T>(s, beta1, beta2);
     s.bias.advance(step, beta1, beta2);
     const double bc1 = 1 - s.bias.pow1, sqrt_bc2 = std::sqrt(1 - s.bias.pow2);
-    const double m_scale = adam_scales_moments<T> ? 1 - beta1 : 1;
-    const double v_scale = adam_scales_moments<T> ? std::sqrt(1 - beta2) : 1;
+    const double m_scale = s.scale1, v_scale = std::sqrt(s.scale2);  // 1 for double
     return {p,
             &s,
             static_cast<T>(lr / bc1 * sqrt_bc2 * m_scale / v_scale),
