@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 namespace {
@@ -45,6 +46,8 @@ void check_width() {
         lanes_equal(sqrt(abs(va)), [](S x, S, S) { return sqrt(abs(x)); });
         lanes_equal(divide(va, vb), [](S x, S y, S) { return divide(x, y); });
         lanes_equal(divide(va, vc), [](S x, S, S z) { return divide(x, z); });  // by +-1 and 0
+        lanes_equal(divide_by_sqrt_plus(va, abs(vb), abs(vc)),  // v = 0 and e = 0 among them
+                    [](S x, S y, S z) { return divide_by_sqrt_plus(x, abs(y), abs(z)); });
         lanes_equal(select(va < vc, va, vc), [](S x, S, S z) { return select(x < z, x, z); });
         lanes_equal(select((va > V(T(0))) | (vc == V(T(0))), va, V(T(7))),
                     [](S x, S, S z) { return select((x > S(T(0))) | (z == S(T(0))), x, S(T(7))); });
@@ -132,6 +135,47 @@ TEST_CASE("divide is within an ulp of the quotient") {
     CHECK(divide(V(0.0f), V(3.0f))[0] == 0.0f);
     CHECK(divide(V(6.0f), V(3.0f))[0] == 2.0f);
     CHECK(divide(vec<float, 1>{1.0f}, vec<float, 1>{3.0f}).v == divide(V(1.0f), V(3.0f))[0]);
+}
+
+// simd::divide_by_sqrt_plus(a, v, e) = a / (sqrt(v) + e), Adam's quotient for tiny blocks: the
+// quotient or a neighbour (against double), with v and e over the range Adam meets (e from 0 to
+// far above sqrt(v)), v = 0, and subnormal v; every width gives the scalar's bits.
+TEST_CASE("divide_by_sqrt_plus is within an ulp of a / (sqrt(v) + e)") {
+    constexpr std::size_t W = native_width<float>;
+    using V = vec<float, W>;
+    alignas(64) float a[W], v[W], e[W], q[W];
+    std::uint32_t state = 777;
+    const auto next = [&] { return state = state * 1664525u + 1013904223u; };
+    const auto mantissa = [&] { return 1.0f + static_cast<float>(next() >> 9) * 0x1p-23f; };
+    int exact = 0, total = 0;
+    for (int round = 0; round < 20000; ++round) {
+        for (std::size_t i = 0; i < W; ++i) {
+            a[i] = std::ldexp(mantissa(), static_cast<int>(next() % 60) - 30) * (next() % 2 ? -1.0f : 1.0f);
+            v[i] = std::ldexp(mantissa(), static_cast<int>(next() % 200) - 140);  // subnormal below -126
+            e[i] = next() % 4 == 0 ? 0.0f : std::ldexp(mantissa(), static_cast<int>(next() % 60) - 50);
+            if (next() % 16 == 0) v[i] = 0.0f;
+            if (v[i] == 0.0f && e[i] == 0.0f) e[i] = 1e-8f;
+        }
+        divide_by_sqrt_plus(V::load_aligned(a), V::load_aligned(v), V::load_aligned(e)).store_aligned(q);
+        for (std::size_t i = 0; i < W; ++i) {
+            // The exact quotient of the rounded denominator fl(sqrt(v) + e), as the division has it.
+            const float d = std::sqrt(v[i]) + e[i];
+            const float correct = static_cast<float>(static_cast<double>(a[i]) / static_cast<double>(d));
+            const float lo = std::nextafter(correct, -INFINITY), hi = std::nextafter(correct, INFINITY);
+            CAPTURE(a[i]);
+            CAPTURE(v[i]);
+            CAPTURE(e[i]);
+            CHECK((q[i] == correct || q[i] == lo || q[i] == hi));
+            exact += q[i] == correct;
+            ++total;
+            const float one = divide_by_sqrt_plus(vec<float, 1>{a[i]}, vec<float, 1>{v[i]}, vec<float, 1>{e[i]}).v;
+            CHECK(std::memcmp(&one, &q[i], sizeof one) == 0);
+        }
+    }
+    if (!has_fast_reciprocal) CHECK(exact == total);
+    MESSAGE("divide_by_sqrt_plus: ", exact, " of ", total, " quotients correctly rounded");
+    CHECK(divide_by_sqrt_plus(V(0.0f), V(0.0f), V(1e-8f))[0] == 0.0f);  // a first step's zero gradient
+    CHECK(divide_by_sqrt_plus(V(6.0f), V(4.0f), V(1.0f))[0] == 2.0f);
 }
 
 TEST_CASE("register width chosen per layer width") {

@@ -27,6 +27,11 @@ namespace ctnn::optim {
 
 namespace detail {
 
+// A parameter block of at most this many bytes (a few registers: T 2-8-1 holds 160) trains on one
+// sample as one chain of dependent latencies, each step's forward waiting on the last update: the
+// trainer fuses its step into the backward pass, and Adam picks its shorter-latency quotient.
+inline constexpr std::size_t tiny_block_bytes = 256;
+
 // Runs f(i, lanes-wide vec tag) over [0, N): whole registers of the target's width, then the tail
 // with the widest narrower register that fits (a block padded to 8 floats on a 16-lane target ends
 // with one 8-lane register, not 8 scalars); f receives the offset and a value of the vec type to use.
