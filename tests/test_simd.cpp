@@ -139,7 +139,8 @@ TEST_CASE("divide is within an ulp of the quotient") {
 
 // simd::divide_by_sqrt_plus(a, v, e) = a / (sqrt(v) + e), Adam's quotient for tiny blocks: the
 // quotient or a neighbour (against double), with v and e over the range Adam meets (e from 0 to
-// far above sqrt(v)), v = 0, and subnormal v; every width gives the scalar's bits.
+// far above sqrt(v)), v = 0, and subnormal v, for normal a (with a subnormal a the correction
+// underflows, as divide's does); every width gives the widest one's bits.
 TEST_CASE("divide_by_sqrt_plus is within an ulp of a / (sqrt(v) + e)") {
     constexpr std::size_t W = native_width<float>;
     using V = vec<float, W>;
@@ -171,6 +172,18 @@ TEST_CASE("divide_by_sqrt_plus is within an ulp of a / (sqrt(v) + e)") {
             const float one = divide_by_sqrt_plus(vec<float, 1>{a[i]}, vec<float, 1>{v[i]}, vec<float, 1>{e[i]}).v;
             CHECK(std::memcmp(&one, &q[i], sizeof one) == 0);
         }
+        // The narrower registers on the same operands, lane by lane.
+        const auto same_bits = [&]<std::size_t N>(std::integral_constant<std::size_t, N>) {
+            if constexpr (N < W && has_width<float, N>) {
+                alignas(64) float qn[W];
+                for (std::size_t k = 0; k < W; k += N)
+                    divide_by_sqrt_plus(vec<float, N>::load(a + k), vec<float, N>::load(v + k), vec<float, N>::load(e + k))
+                        .store(qn + k);
+                CHECK(std::memcmp(qn, q, sizeof q) == 0);
+            }
+        };
+        same_bits(std::integral_constant<std::size_t, 4>{});
+        same_bits(std::integral_constant<std::size_t, 8>{});
     }
     if (!has_fast_reciprocal) CHECK(exact == total);
     MESSAGE("divide_by_sqrt_plus: ", exact, " of ", total, " quotients correctly rounded");

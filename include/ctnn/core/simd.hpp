@@ -165,7 +165,8 @@ constexpr vec<T, 1> sqrt(vec<T, 1> a) noexcept {
     // The instruction itself: __builtin_sqrt keeps errno's branch to the library call for a
     // negative input, which spills the caller's registers around it (every one-output network's
     // Adam step takes this square root).
-    if constexpr (std::is_same_v<T, double>) return {_mm_cvtsd_f64(_mm_sqrt_sd(_mm_setzero_pd(), _mm_set_sd(a.v)))};
+    if constexpr (std::is_same_v<T, double>)
+        return {_mm_cvtsd_f64(_mm_sqrt_sd(_mm_setzero_pd(), _mm_set_sd(a.v)))};
     else
 #endif
         return {__builtin_sqrt(a.v)};
@@ -408,12 +409,16 @@ inline vec<T, N> sqrt(vec<T, N> a) noexcept {
 
 // a / b to within an ulp, off the divider where AVX-512 (with VL and FMA) has a 14-bit reciprocal
 // estimate: r ~ 1/b, q0 = a r, q = q0 + r (a - b q0). The correction leaves about 2^-28 of
-// relative error before the last rounding, so a normal quotient is the quotient or a neighbour
-// of it (99.7 % correctly rounded in the test). Elsewhere, for double, and in constant
-// evaluation, the division itself. Every width, the scalar one included, gives the same bits for
-// the same operands at run time. Unlike the division, it gives NaN where an infinity meets the
-// correction: b = +-inf, b = 0, a = +-inf, and quotients that overflow; subnormal quotients lose
-// bits. The one caller, Adam, divides m by sqrt(v) + eps (see optim/adam.hpp for its edge). Why:
+// relative error before the last rounding, so where a, b and the quotient are normal it is the
+// quotient or a neighbour of it (99.7 % correctly rounded in the test). Elsewhere, for double, and
+// in constant evaluation, the division itself. Every width, the scalar one included, gives the
+// same bits for the same operands at run time, but for the sign of a NaN (g++ folds the negation
+// into the multiply-add at some widths, xsimd flips the NaN's sign at others). Unlike the
+// division, it gives NaN where an infinity meets the correction: b = +-inf, b = 0, a = +-inf, and
+// quotients that overflow; with a subnormal a or quotient the correction underflows, which leaves
+// the estimate's error (a few ulps). Adam divides m by sqrt(v) + eps with it, for blocks larger
+// than a few registers (see optim/adam.hpp for its edge); divide_by_sqrt_plus falls back to it.
+// Why:
 // a division takes the divider for 2.5 cycles per 16 floats and 2.6 multiply-add issue slots; this
 // takes 3 slots and no divider.
 #if defined(__AVX512F__) && defined(__AVX512VL__) && defined(__FMA__)
@@ -457,10 +462,12 @@ inline vec<T, N> divide(vec<T, N> a, vec<T, N> b) noexcept {
 // adds 5 + 3 before its correction. Here the estimate r ~ 1 / (v rsqrt14(v) + e) is made from v by
 // estimates alone, ready by then, so the correction q0 + r (a - d q0), d = sqrt(v) + e, follows the
 // square root directly: 8 cycles shorter. v rsqrt14(v) is within 2^-14 of sqrt(v), so r is within
-// about 2^-13 of 1 / d, and the correction leaves about 2^-26: the quotient or a neighbour. The
-// estimate is masked to 0 where v = 0 (rsqrt14(0) is +inf). Two more operations than divide per
-// register, and an rsqrt14: for latency, not throughput. The same bits at every width; elsewhere
-// (double, no AVX-512VL) divide(a, sqrt(v) + e). NaN where divide gives NaN, and for v = +inf.
+// about 2^-13 of 1 / d, and the correction leaves about 2^-26: the quotient or a neighbour, where
+// a and the quotient are normal (as for divide). The estimate is masked to 0 where v = 0
+// (rsqrt14(0) is +inf). Two more operations than divide per register, and an rsqrt14: for
+// latency, not throughput. The same bits at every width, but for the sign of a NaN (as divide);
+// elsewhere (double, no AVX-512VL) divide(a, sqrt(v) + e). NaN where divide gives NaN, and for
+// v = +inf.
 template <class T, std::size_t N>
 inline vec<T, N> divide_by_sqrt_plus(vec<T, N> a, vec<T, N> v, vec<T, N> e) noexcept {
 #if defined(__AVX512F__) && defined(__AVX512VL__) && defined(__FMA__)

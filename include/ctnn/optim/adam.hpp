@@ -59,8 +59,8 @@ struct bias_corrections {
 // F64, m' c1 computed in double, which divides back to m' exactly). Double keeps PyTorch's form
 // (scale 1): no F128 would bring its scaled moments back exactly. One difference at the edge:
 // v' = v / c2 overflows when |g| passes about 1.8e19 (PyTorch's v at 5.8e20), and an infinite
-// denominator then gives NaN through simd::divide where PyTorch's update is 0; clamping it cost
-// 2-3 % of W train1, for gradients no training survives anyway.
+// denominator then gives NaN through simd::divide (or divide_by_sqrt_plus) where PyTorch's update
+// is 0; clamping it cost 2-3 % of W train1, for gradients no training survives anyway.
 template <class T>
 inline constexpr bool adam_scales_moments = std::is_same_v<T, float>;
 
@@ -204,7 +204,7 @@ struct adam {
         // The arrays hold PyTorch's moments divided by these (float: 1 - beta1 and 1 - beta2 of the
         // last step, see adam_scales_moments; double: 1). Checkpoints save and load PyTorch's.
         double scale1 = 1, scale2 = 1;
-        detail::bias_corrections bias{};  // a cache of 1 - beta^t: nothing to save or restore
+        detail::bias_corrections bias{};  // a cache of 1 - beta^t and 1 / scale2: nothing to save or restore
     };
 
     // Sets a new state's scales to these betas (a trainer does, so that a checkpoint loaded before
