@@ -418,43 +418,72 @@ inline vec<T, N> sqrt(vec<T, N> a) noexcept {
 // quotients that overflow; with a subnormal a or quotient the correction underflows, which leaves
 // the estimate's error (a few ulps). Adam divides m by sqrt(v) + eps with it, for blocks larger
 // than a few registers (see optim/adam.hpp for its edge); divide_by_sqrt_plus falls back to it.
-// Why:
-// a division takes the divider for 2.5 cycles per 16 floats and 2.6 multiply-add issue slots; this
-// takes 3 slots and no divider.
+// Why: a division takes the divider for 2.5 cycles per 16 floats and 2.6 multiply-add issue slots;
+// this takes 3 slots and no divider.
 #if defined(__AVX512F__) && defined(__AVX512VL__) && defined(__FMA__)
 inline constexpr bool has_fast_reciprocal = true;
 #else
 inline constexpr bool has_fast_reciprocal = false;
 #endif
+namespace detail {
+// AVX-512's 14-bit estimates of 1/x and sqrt(x) (relative error below 2^-14), for the float
+// widths divide and divide_by_sqrt_plus take them at: 1, 4, 8 and 16 lanes, the same bits at each.
+template <std::size_t N>
+inline constexpr bool has_estimates = has_fast_reciprocal && (N == 1 || N == 4 || N == 8 || N == 16);
+#if defined(__AVX512F__) && defined(__AVX512VL__) && defined(__FMA__)
+template <std::size_t N>
+inline vec<float, N> rcp14(vec<float, N> x) noexcept {
+    if constexpr (N == 16) return {_mm512_maskz_rcp14_ps(static_cast<__mmask16>(0xffff), x.v)};
+    else if constexpr (N == 8) return {_mm256_maskz_rcp14_ps(static_cast<__mmask8>(0xff), x.v)};
+    else if constexpr (N == 4) return {_mm_maskz_rcp14_ps(static_cast<__mmask8>(0xf), x.v)};
+    else {
+        const __m128 s = _mm_set_ss(x.v);
+        return {_mm_cvtss_f32(_mm_maskz_rcp14_ss(1, s, s))};
+    }
+}
+// sqrt(x) to 2^-14 as x rsqrt14(x), and 0 for x = 0 (where rsqrt14 is +inf): the product is
+// zero-masked on x != 0 by a compare straight into a mask register, off the estimate's path.
+template <std::size_t N>
+inline vec<float, N> sqrt14(vec<float, N> x) noexcept {
+    if constexpr (N == 16) {
+        const __mmask16 nz = _mm512_cmp_ps_mask(x.v, _mm512_setzero_ps(), _CMP_NEQ_OQ);
+        return {_mm512_maskz_mul_ps(nz, x.v, _mm512_maskz_rsqrt14_ps(static_cast<__mmask16>(0xffff), x.v))};
+    } else if constexpr (N == 8) {
+        const __mmask8 nz = _mm256_cmp_ps_mask(x.v, _mm256_setzero_ps(), _CMP_NEQ_OQ);
+        return {_mm256_maskz_mul_ps(nz, x.v, _mm256_maskz_rsqrt14_ps(static_cast<__mmask8>(0xff), x.v))};
+    } else if constexpr (N == 4) {
+        const __mmask8 nz = _mm_cmp_ps_mask(x.v, _mm_setzero_ps(), _CMP_NEQ_OQ);
+        return {_mm_maskz_mul_ps(nz, x.v, _mm_maskz_rsqrt14_ps(static_cast<__mmask8>(0xf), x.v))};
+    } else {
+        const __m128 s = _mm_set_ss(x.v);
+        const __mmask8 nz = _mm_cmp_ss_mask(s, _mm_setzero_ps(), _CMP_NEQ_OQ);
+        return {_mm_cvtss_f32(_mm_maskz_mul_ss(nz, s, _mm_maskz_rsqrt14_ss(1, s, s)))};
+    }
+}
+#endif
+// q0 + r (a - b q0), q0 = a r: one correction of the quotient a / b from an estimate r of 1 / b.
+template <class T, std::size_t N>
+inline vec<T, N> corrected_quotient(vec<T, N> a, vec<T, N> b, vec<T, N> r) noexcept {
+    const vec<T, N> q0 = a * r;
+    return fma(r, fma(-b, q0, a), q0);
+}
+}  // namespace detail
 template <class T>
 constexpr vec<T, 1> divide(vec<T, 1> a, vec<T, 1> b) noexcept {
 #if defined(__AVX512F__) && defined(__AVX512VL__) && defined(__FMA__)
-    if constexpr (std::is_same_v<T, float>) {
-        if (!std::is_constant_evaluated()) {
-            const __m128 x = _mm_set_ss(b.v);
-            const vec<T, 1> r{_mm_cvtss_f32(_mm_maskz_rcp14_ss(1, x, x))};
-            const vec<T, 1> q0{a.v * r.v};
-            return fma(r, fma(vec<T, 1>{-b.v}, q0, a), q0);
-        }
-    }
+    if constexpr (std::is_same_v<T, float>)
+        if (!std::is_constant_evaluated()) return detail::corrected_quotient(a, b, detail::rcp14(b));
 #endif
     return {a.v / b.v};
 }
 template <class T, std::size_t N>
 inline vec<T, N> divide(vec<T, N> a, vec<T, N> b) noexcept {
 #if defined(__AVX512F__) && defined(__AVX512VL__) && defined(__FMA__)
-    if constexpr (std::is_same_v<T, float>) {
-        if constexpr (N == 4 || N == 8 || N == 16) {
-            vec<T, N> r;
-            if constexpr (N == 16) r = {_mm512_maskz_rcp14_ps(static_cast<__mmask16>(0xffff), b.v)};
-            else if constexpr (N == 8) r = {_mm256_maskz_rcp14_ps(static_cast<__mmask8>(0xff), b.v)};
-            else r = {_mm_maskz_rcp14_ps(static_cast<__mmask8>(0xf), b.v)};
-            const vec<T, N> q0 = a * r;
-            return fma(r, fma(-b, q0, a), q0);
-        }
-    }
+    if constexpr (std::is_same_v<T, float> && detail::has_estimates<N>)
+        return detail::corrected_quotient(a, b, detail::rcp14(b));
+    else
 #endif
-    return a / b;
+        return a / b;
 }
 // a / (sqrt(v) + e) for v >= 0 and e >= 0, within an ulp like divide, for a chain of dependent
 // latencies (a one-sample Adam step of a tiny network, which the next step's forward waits on).
@@ -463,36 +492,16 @@ inline vec<T, N> divide(vec<T, N> a, vec<T, N> b) noexcept {
 // estimates alone, ready by then, so the correction q0 + r (a - d q0), d = sqrt(v) + e, follows the
 // square root directly: 8 cycles shorter. v rsqrt14(v) is within 2^-14 of sqrt(v), so r is within
 // about 2^-13 of 1 / d, and the correction leaves about 2^-26: the quotient or a neighbour, where
-// a and the quotient are normal (as for divide). The estimate is masked to 0 where v = 0
-// (rsqrt14(0) is +inf). Two more operations than divide per register, and an rsqrt14: for
-// latency, not throughput. The same bits at every width, but for the sign of a NaN (as divide);
-// elsewhere (double, no AVX-512VL) divide(a, sqrt(v) + e). NaN where divide gives NaN, and for
-// v = +inf.
+// a and the quotient are normal (as for divide). v rsqrt14(v) is taken as 0 where v = 0
+// (rsqrt14(0) is +inf). Two more operations than divide per register, and an rsqrt14:
+// for latency, not throughput. The same bits at every width, but for the sign of a NaN (as
+// divide); elsewhere (double, no AVX-512VL) divide(a, sqrt(v) + e). NaN where divide gives NaN,
+// and for v = +inf.
 template <class T, std::size_t N>
 inline vec<T, N> divide_by_sqrt_plus(vec<T, N> a, vec<T, N> v, vec<T, N> e) noexcept {
 #if defined(__AVX512F__) && defined(__AVX512VL__) && defined(__FMA__)
-    if constexpr (std::is_same_v<T, float> && (N == 1 || N == 4 || N == 8 || N == 16)) {
-        vec<T, N> r;
-        if constexpr (N == 16) {
-            const __mmask16 nz = _mm512_cmp_ps_mask(v.v, _mm512_setzero_ps(), _CMP_NEQ_OQ);
-            const __m512 s = _mm512_maskz_mul_ps(nz, v.v, _mm512_maskz_rsqrt14_ps(static_cast<__mmask16>(0xffff), v.v));
-            r = {_mm512_maskz_rcp14_ps(static_cast<__mmask16>(0xffff), _mm512_add_ps(s, e.v))};
-        } else if constexpr (N == 8) {
-            const __mmask8 nz = _mm256_cmp_ps_mask(v.v, _mm256_setzero_ps(), _CMP_NEQ_OQ);
-            const __m256 s = _mm256_maskz_mul_ps(nz, v.v, _mm256_maskz_rsqrt14_ps(static_cast<__mmask8>(0xff), v.v));
-            r = {_mm256_maskz_rcp14_ps(static_cast<__mmask8>(0xff), _mm256_add_ps(s, e.v))};
-        } else if constexpr (N == 4) {
-            const __mmask8 nz = _mm_cmp_ps_mask(v.v, _mm_setzero_ps(), _CMP_NEQ_OQ);
-            const __m128 s = _mm_maskz_mul_ps(nz, v.v, _mm_maskz_rsqrt14_ps(static_cast<__mmask8>(0xf), v.v));
-            r = {_mm_maskz_rcp14_ps(static_cast<__mmask8>(0xf), _mm_add_ps(s, e.v))};
-        } else {
-            const __m128 x = _mm_set_ss(v.v);
-            const __mmask8 nz = _mm_cmp_ss_mask(x, _mm_setzero_ps(), _CMP_NEQ_OQ);
-            const __m128 s = _mm_add_ss(_mm_maskz_mul_ss(nz, x, _mm_maskz_rsqrt14_ss(1, x, x)), _mm_set_ss(e.v));
-            r = {_mm_cvtss_f32(_mm_maskz_rcp14_ss(1, s, s))};
-        }
-        const vec<T, N> d = sqrt(v) + e, q0 = a * r;
-        return fma(r, fma(-d, q0, a), q0);
+    if constexpr (std::is_same_v<T, float> && detail::has_estimates<N>) {
+        return detail::corrected_quotient(a, sqrt(v) + e, detail::rcp14(detail::sqrt14(v) + e));
     } else
 #endif
         return divide(a, sqrt(v) + e);

@@ -41,7 +41,8 @@ struct bias_corrections {
 
     // 1 / the state's scale2 (adam_scales_moments), kept with the scale it is of: the step's
     // scalars then take one square root and one division of the divider, which a tiny network's
-    // step shares with its own square roots (there were two and three: T train1 -1 %).
+    // step shares with its own square roots (there were two and three). Measured against
+    // computing (1 - beta2^t) / scale2 each step: T train1 0.786 -> 0.773.
     double scale2 = 1, inverse_scale2 = 1;
     double inverse_of_scale2(double s) noexcept {
         if (s != scale2) scale2 = s, inverse_scale2 = 1 / s;
@@ -207,7 +208,7 @@ struct adam {
         detail::bias_corrections bias{};  // a cache of 1 - beta^t and 1 / scale2: nothing to save or restore
     };
 
-    // Sets a new state's scales to these betas (a trainer does, so that a checkpoint loaded before
+    // Sets a fresh state's scales to these betas (a trainer does, so that a checkpoint loaded before
     // the first step comes back bit for bit), and the scales a checkpoint loads into.
     template <class T, std::size_t N>
     void prepare(state<T, N>& s) const noexcept { detail::adam_rescale<T>(s, beta1, beta2); }

@@ -95,7 +95,8 @@ public:
     //   which measured faster (S 8-16-16-1: 0.71 separate, 0.80 fused), no slower after Adam's
     //   shorter chain (0.70 both), and faster again with its scaled moments (0.665 against 0.70).
     static constexpr std::size_t parameter_bytes = Net::parameter_block_size * sizeof(value_type);
-    static constexpr bool fuses_one_sample_steps = parameter_bytes >= 8192 || parameter_bytes <= optim::detail::tiny_block_bytes;
+    static constexpr bool fuses_one_sample_steps =
+        parameter_bytes >= 8192 || parameter_bytes <= optim::detail::tiny_block_bytes;
 
 private:
     value_type add_l1_penalty() noexcept {
