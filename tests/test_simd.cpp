@@ -13,6 +13,17 @@ namespace {
 
 using namespace ctnn::simd;
 
+// How many floats apart x and y are (finite x and y).
+std::int64_t ulps_apart(float x, float y) {
+    const auto ordered = [](float f) {
+        std::int32_t i;
+        std::memcpy(&i, &f, sizeof i);
+        return i < 0 ? -static_cast<std::int64_t>(i & 0x7fffffff) : static_cast<std::int64_t>(i);
+    };
+    const std::int64_t d = ordered(x) - ordered(y);
+    return d < 0 ? -d : d;
+}
+
 template <class T, std::size_t N>
 void check_width() {
     if constexpr (has_width<T, N>) {
@@ -40,6 +51,7 @@ void check_width() {
         lanes_equal(va / vc, [](S x, S, S z) { return x / z; });
         lanes_equal(-va, [](S x, S, S) { return -x; });
         lanes_equal(fma(va, vb, vc), [](S x, S y, S z) { return fma(x, y, z); });
+        lanes_equal(fnma(va, vb, vc), [](S x, S y, S z) { return fma(-x, y, z); });
         lanes_equal(min(va, vb), [](S x, S y, S) { return min(x, y); });  // NaN in b: same choice
         lanes_equal(max(vb, va), [](S x, S y, S) { return max(y, x); });
         lanes_equal(abs(va), [](S x, S, S) { return abs(x); });
@@ -48,6 +60,8 @@ void check_width() {
         lanes_equal(divide(va, vc), [](S x, S, S z) { return divide(x, z); });  // by +-1 and 0
         lanes_equal(divide_by_sqrt_plus(va, abs(vb), abs(vc)),  // v = 0 and e = 0 among them
                     [](S x, S y, S z) { return divide_by_sqrt_plus(x, abs(y), abs(z)); });
+        lanes_equal(minus_quotient_by_sqrt_plus(vc, abs(va), vb, abs(va), abs(vc)),
+                    [](S x, S y, S z) { return minus_quotient_by_sqrt_plus(z, abs(x), y, abs(x), abs(z)); });
         lanes_equal(select(va < vc, va, vc), [](S x, S, S z) { return select(x < z, x, z); });
         lanes_equal(select((va > V(T(0))) | (vc == V(T(0))), va, V(T(7))),
                     [](S x, S, S z) { return select((x > S(T(0))) | (z == S(T(0))), x, S(T(7))); });
@@ -189,6 +203,68 @@ TEST_CASE("divide_by_sqrt_plus is within an ulp of a / (sqrt(v) + e)") {
     MESSAGE("divide_by_sqrt_plus: ", exact, " of ", total, " quotients correctly rounded");
     CHECK(divide_by_sqrt_plus(V(0.0f), V(0.0f), V(1e-8f))[0] == 0.0f);  // a first step's zero gradient
     CHECK(divide_by_sqrt_plus(V(6.0f), V(4.0f), V(1.0f))[0] == 2.0f);
+}
+
+// simd::minus_quotient_by_sqrt_plus(p, s, a, v, e) = p - s a / (sqrt(v) + e), Adam's update of a
+// tiny block: the correctly rounded result (against double) or a neighbour, for parameters p of
+// either sign and size around updates from far below ulp(p) to far above |p| (and p = 0); every
+// width gives the widest one's bits. Without FMA the fallback's multiply and add (as Adam's larger
+// blocks have there) leave up to 2 ulps where the update outweighs p.
+TEST_CASE("minus_quotient_by_sqrt_plus is within an ulp of p - s a / (sqrt(v) + e)") {
+    constexpr std::size_t W = native_width<float>;
+    using V = vec<float, W>;
+    alignas(64) float p[W], s[W], a[W], v[W], e[W], u[W];
+    std::uint32_t state = 4242;
+    const auto next = [&] { return state = state * 1664525u + 1013904223u; };
+    const auto mantissa = [&] { return 1.0f + static_cast<float>(next() >> 9) * 0x1p-23f; };
+    const auto sign = [&] { return next() % 2 ? -1.0f : 1.0f; };
+    int exact = 0, total = 0;
+    for (int round = 0; round < 20000; ++round) {
+        for (std::size_t i = 0; i < W; ++i) {
+            p[i] = next() % 16 == 0 ? 0.0f : std::ldexp(mantissa(), static_cast<int>(next() % 24) - 12) * sign();
+            s[i] = std::ldexp(mantissa(), static_cast<int>(next() % 30) - 28);
+            a[i] = std::ldexp(mantissa(), static_cast<int>(next() % 40) - 20) * sign();
+            v[i] = std::ldexp(mantissa(), static_cast<int>(next() % 120) - 80);
+            e[i] = next() % 4 == 0 ? 0.0f : std::ldexp(mantissa(), static_cast<int>(next() % 40) - 40);
+            if (next() % 16 == 0) v[i] = 0.0f, e[i] = 1e-8f;
+        }
+        minus_quotient_by_sqrt_plus(V::load_aligned(p), V::load_aligned(s), V::load_aligned(a), V::load_aligned(v),
+                                    V::load_aligned(e))
+            .store_aligned(u);
+        for (std::size_t i = 0; i < W; ++i) {
+            const float d = std::sqrt(v[i]) + e[i];  // the rounded denominator, as in the quotient
+            const double q = static_cast<double>(a[i]) / static_cast<double>(d);
+            const float correct = static_cast<float>(static_cast<double>(p[i]) - static_cast<double>(s[i]) * q);
+            CAPTURE(p[i]);
+            CAPTURE(s[i]);
+            CAPTURE(a[i]);
+            CAPTURE(v[i]);
+            CAPTURE(e[i]);
+            CHECK(ulps_apart(u[i], correct) <= (has_fma ? 1 : 2));
+            exact += u[i] == correct;
+            ++total;
+            const float one = minus_quotient_by_sqrt_plus(vec<float, 1>{p[i]}, vec<float, 1>{s[i]}, vec<float, 1>{a[i]},
+                                                          vec<float, 1>{v[i]}, vec<float, 1>{e[i]})
+                                  .v;
+            CHECK(std::memcmp(&one, &u[i], sizeof one) == 0);
+        }
+        const auto same_bits = [&]<std::size_t N>(std::integral_constant<std::size_t, N>) {
+            if constexpr (N < W && has_width<float, N>) {
+                alignas(64) float un[W];
+                for (std::size_t k = 0; k < W; k += N)
+                    minus_quotient_by_sqrt_plus(vec<float, N>::load(p + k), vec<float, N>::load(s + k),
+                                                vec<float, N>::load(a + k), vec<float, N>::load(v + k),
+                                                vec<float, N>::load(e + k))
+                        .store(un + k);
+                CHECK(std::memcmp(un, u, sizeof u) == 0);
+            }
+        };
+        same_bits(std::integral_constant<std::size_t, 4>{});
+        same_bits(std::integral_constant<std::size_t, 8>{});
+    }
+    MESSAGE("minus_quotient_by_sqrt_plus: ", exact, " of ", total, " updates correctly rounded");
+    CHECK(minus_quotient_by_sqrt_plus(V(1.5f), V(0.5f), V(0.0f), V(0.0f), V(1e-8f))[0] == 1.5f);  // zero gradient
+    CHECK(minus_quotient_by_sqrt_plus(V(1.0f), V(0.25f), V(6.0f), V(4.0f), V(1.0f))[0] == 0.5f);
 }
 
 TEST_CASE("register width chosen per layer width") {

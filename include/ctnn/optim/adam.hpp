@@ -60,8 +60,8 @@ struct bias_corrections {
 // F64, m' c1 computed in double, which divides back to m' exactly). Double keeps PyTorch's form
 // (scale 1): no F128 would bring its scaled moments back exactly. One difference at the edge:
 // v' = v / c2 overflows when |g| passes about 1.8e19 (PyTorch's v at 5.8e20), and an infinite
-// denominator then gives NaN through simd::divide (or divide_by_sqrt_plus) where PyTorch's update
-// is 0; clamping it cost 2-3 % of W train1, for gradients no training survives anyway.
+// denominator then gives NaN through simd::divide (or minus_quotient_by_sqrt_plus) where PyTorch's
+// update is 0; clamping it cost 2-3 % of W train1, for gradients no training survives anyway.
 template <class T>
 inline constexpr bool adam_scales_moments = std::is_same_v<T, float>;
 
@@ -78,13 +78,14 @@ inline constexpr bool adam_scales_moments = std::is_same_v<T, float>;
 // bracket takes c1 / sqrt(c2) and eps 1 / sqrt(c2) as well. The two scalars are computed in double
 // once per step and rounded to T. The quotient is simd::divide's (a reciprocal estimate and one
 // correction on AVX-512, within an ulp), which keeps the divider for the square root, or for a
-// tiny block simd::divide_by_sqrt_plus's (below).
+// tiny block simd::minus_quotient_by_sqrt_plus's (below).
 template <bool Decoupled, bool WeightDecay, bool Amsgrad, class T, class State>
 struct adam_stepper {
     // A block of a few registers (a tiny network's): its one-sample step is a chain of dependent
-    // latencies through the next step's forward, so the quotient takes simd::divide_by_sqrt_plus,
-    // which starts its reciprocal estimate before the square root is done (T 2-8-1's train1:
-    // 0.79 -> 0.77 of Eigen's time). Larger blocks are bound by throughput: divide, fewer operations.
+    // latencies through the next step's forward, so the update is simd::minus_quotient_by_sqrt_plus:
+    // its reciprocal estimate starts before the square root is done, and the step size is spread
+    // over the quotient's correction (T 2-8-1's train1: 0.79 -> 0.77 -> 0.76 of Eigen's time).
+    // Larger blocks are bound by throughput: divide, fewer operations.
     static constexpr bool latency_bound = sizeof(State::exp_avg) <= tiny_block_bytes;
     T* p;
     State* s;
@@ -113,8 +114,8 @@ struct adam_stepper {
             vd = max(V::load(s->max_exp_avg_sq + i), v);
             vd.store(s->max_exp_avg_sq + i);
         }
-        const V q = latency_bound ? divide_by_sqrt_plus(m, vd, V(eps)) : divide(m, sqrt(vd) + V(eps));
-        fma(-V(step_size), q, pv).store(p + i);
+        if constexpr (latency_bound) minus_quotient_by_sqrt_plus(pv, V(step_size), m, vd, V(eps)).store(p + i);
+        else fnma(V(step_size), divide(m, sqrt(vd) + V(eps)), pv).store(p + i);
     }
 };
 
