@@ -518,3 +518,33 @@ TEST_CASE("adam's float moments are kept divided by 1 - beta, and follow double'
         CHECK(!close(pf, std::vector<double>(pd.size(), 0.0), 0.5));  // it is not all zero
     }
 }
+
+// Once beta^t is below double's resolution next to 1, Adam's step scalars stop changing and are
+// reused (optim/adam.hpp, bias_corrections::step_scalars): the updates keep the bits of scalars made
+// afresh, and a new learning rate makes new ones.
+TEST_CASE("adam reuses its step's scalars once 1 - beta^t stops changing, with the bits of fresh ones") {
+    constexpr std::size_t N = 16;
+    optim::adam opt{.lr = 1e-3};
+    optim::adam::state<float, N> s{};
+    opt.prepare(s);
+    alignas(64) float p[N]{}, q[N], g[N];
+    const auto gradient = [&](std::uint64_t t) {
+        for (std::size_t i = 0; i < N; ++i) g[i] = static_cast<float>(std::sin(0.1 * static_cast<double>(t) + static_cast<double>(i)));
+    };
+    std::uint64_t t = 0;
+    while (t < 40000) gradient(++t), opt.update(p, g, s, t);  // 0.999^40000 < 2^-54
+    const auto made_of = s.bias.made_of;
+    for (const double lr : {1e-3, 2e-3}) {
+        CAPTURE(lr);
+        opt.lr = lr;
+        gradient(++t);
+        auto fresh = s;
+        fresh.bias = {};  // makes its scalars (and beta^t) anew
+        std::copy(p, p + N, q);
+        opt.update(p, g, s, t);
+        opt.update(q, g, fresh, t);
+        CHECK(std::memcmp(p, q, sizeof p) == 0);
+        CHECK(s.bias.made_of == fresh.bias.made_of);
+        CHECK((s.bias.made_of == made_of) == (lr == 1e-3));  // reused, then made for the new rate
+    }
+}
