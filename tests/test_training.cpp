@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <string>
 #include <type_traits>
@@ -521,7 +522,8 @@ TEST_CASE("adam's float moments are kept divided by 1 - beta, and follow double'
 
 // Once beta^t is below double's resolution next to 1, Adam's step scalars stop changing and are
 // reused (optim/adam.hpp, bias_corrections::step_scalars): the updates keep the bits of scalars made
-// afresh, and a new learning rate makes new ones.
+// afresh, and each thing they are made of (learning rate, its sign, eps, beta1 and so the moments'
+// scale, beta2) makes new ones when it changes.
 TEST_CASE("adam reuses its step's scalars once 1 - beta^t stops changing, with the bits of fresh ones") {
     constexpr std::size_t N = 16;
     optim::adam opt{.lr = 1e-3};
@@ -533,10 +535,20 @@ TEST_CASE("adam reuses its step's scalars once 1 - beta^t stops changing, with t
     };
     std::uint64_t t = 0;
     while (t < 40000) gradient(++t), opt.update(p, g, s, t);  // 0.999^40000 < 2^-54
-    const auto made_of = s.bias.made_of;
-    for (const double lr : {1e-3, 2e-3}) {
-        CAPTURE(lr);
-        opt.lr = lr;
+    const std::function<void()> changes[] = {
+        [] {},  // nothing: reused
+        [&] { opt.lr = 2e-3; },
+        [&] { opt.lr = 0.0; },
+        [&] { opt.lr = -0.0; },
+        [&] { opt.lr = 1e-3; },
+        [&] { opt.eps = 1e-7; },
+        [&] { opt.beta1 = 0.8; },
+        [&] { opt.beta2 = 0.99; },
+    };
+    for (std::size_t k = 0; k < std::size(changes); ++k) {
+        CAPTURE(k);
+        const auto made_before = s.bias.made_of;
+        changes[k]();
         gradient(++t);
         auto fresh = s;
         fresh.bias = {};  // makes its scalars (and beta^t) anew
@@ -545,6 +557,6 @@ TEST_CASE("adam reuses its step's scalars once 1 - beta^t stops changing, with t
         opt.update(q, g, fresh, t);
         CHECK(std::memcmp(p, q, sizeof p) == 0);
         CHECK(s.bias.made_of == fresh.bias.made_of);
-        CHECK((s.bias.made_of == made_of) == (lr == 1e-3));  // reused, then made for the new rate
+        CHECK((s.bias.made_of == made_before) == (k == 0));  // reused, then made anew each time
     }
 }

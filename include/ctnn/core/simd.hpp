@@ -524,10 +524,12 @@ inline vec<T, N> divide_by_sqrt_plus(vec<T, N> a, vec<T, N> v, vec<T, N> e) noex
 // with the multiplication by s spread over its two terms, p1 = p - s q0 beside the residual
 // a - d q0, then p1 - (s r) (a - d q0): the update takes one multiply-add after the residual where
 // fma(-s, q, p) takes two (4 cycles off T 2-8-1's train1 chain, 0.773 -> 0.760 of Eigen's time).
-// Two roundings at p's scale instead of one: the correctly rounded p - s a / d or a neighbour of
-// it where p, a and the quotient are normal (the test), d = fl(sqrt(v) + e) as for the quotient.
-// The same bits at every width, but for the sign of a NaN; elsewhere fnma(s, divide_by_sqrt_plus(
-// a, v, e), p), which is not always the same bits.
+// Two roundings at p's scale instead of one: within about an ulp of p's scale, and the correctly
+// rounded p - s a / d or a neighbour of it (d = fl(sqrt(v) + e), as for the quotient) where p, a,
+// the quotient and s / d are normal and the result does not cancel against p (the test; fma(-s,
+// q, p) loses as much to such a cancellation). s r must not overflow or underflow, which Adam's
+// step sizes (lr between 1e-19 and 1e30) keep far from. The same bits at every width, but for the
+// sign of a NaN; elsewhere fnma(s, divide_by_sqrt_plus(a, v, e), p), not always the same bits.
 template <class T, std::size_t N>
 inline vec<T, N> minus_quotient_by_sqrt_plus(vec<T, N> p, vec<T, N> s, vec<T, N> a, vec<T, N> v,
                                              vec<T, N> e) noexcept {
