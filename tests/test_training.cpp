@@ -430,6 +430,21 @@ TEST_CASE_TEMPLATE("the fused one-sample step gives the separate optimizer pass'
                   trainer<N, loss::mse, optim::adam>::fuses_one_sample_steps);
     using Tiny = network<T, input<2>, dense<8>, ctnn::tanh, dense<1>>;  // fused where it takes <= 256 bytes
     if constexpr (trainer<Tiny, loss::mse, optim::adam>::fuses_one_sample_steps) check_fused_step<Tiny>(optim::adam{});
+    // lone outputs whose weights and bias step as one register (dense's whole_layer_width), with
+    // and without dx, a narrower one, and one with no room for it (the next layer's parameters)
+    using Linear = network<T, input<8>, dense<1>>;
+    using Narrow = network<T, input<3>, dense<4>, ctnn::tanh, dense<1>>;
+    using Mid = network<T, input<8>, dense<1>, dense<3>>;
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float>) {
+        static_assert(Tiny::sequence_type::template has_room_after<2>() && Linear::sequence_type::template has_room_after<0>() &&
+                      Narrow::sequence_type::template has_room_after<2>());
+        static_assert(!Mid::sequence_type::template has_room_after<0>());
+    }
+#endif
+    if constexpr (trainer<Linear, loss::mse, optim::adam>::fuses_one_sample_steps) check_fused_step<Linear>(optim::adam{});
+    if constexpr (trainer<Narrow, loss::mse, optim::adam>::fuses_one_sample_steps) check_fused_step<Narrow>(optim::adam{});
+    if constexpr (trainer<Mid, loss::mse, optim::adam>::fuses_one_sample_steps) check_fused_step<Mid>(optim::adam{});
     check_fused_step<M>(optim::adam{});
     check_fused_step<M>(optim::adamw{});
     check_fused_step<M>(optim::sgd{.lr = 0.01, .momentum = 0.9, .nesterov = true, .weight_decay = 1e-3});

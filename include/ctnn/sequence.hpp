@@ -460,6 +460,21 @@ struct sequence {
         }(std::make_index_sequence<count>{});
     }
 
+    // Whether layer I's whole_layer_width floats from its start stay inside its own parameters and
+    // the padding after them (before the next layer with parameters, or the block's end).
+    template <std::size_t I>
+    static constexpr bool has_room_after() noexcept {
+        if constexpr (requires { layer_t<I>::whole_layer_width; }) {
+            std::size_t end = param_size;
+            for_each_index([&](auto j) {
+                if (j > I && param_size_of<layer_t<j>>() > 0 && param_offsets[j] < end) end = param_offsets[j];
+            });
+            return layer_t<I>::whole_layer_width > 0 && param_offsets[I] + layer_t<I>::whole_layer_width <= end;
+        } else {
+            return false;
+        }
+    }
+
     // backward<1, XS, false, false> fused with an optimizer step (optimizer.hpp's stepper st,
     // indexed by offsets in the parameter block): every layer's gradients are written to gp as
     // backward writes them, and the layer's parameters are updated right after its backward, which
@@ -481,7 +496,7 @@ struct sequence {
                     constexpr std::size_t off = param_offsets[i];
                     T* dst = ws[K % 2];
                     if constexpr (steps_in_backward<L>) {
-                        L::template backward_step<stride<i>, (i > 0)>(
+                        L::template backward_step<stride<i>, (i > 0), has_room_after<i>()>(
                             p + off, layer_input<i, 1, XS>(x, acts), cur, dst, [&](std::size_t k, auto g) {
                                 g.store(gp + off + k);
                                 st(off + k, g);

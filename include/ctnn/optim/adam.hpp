@@ -59,8 +59,9 @@ struct bias_corrections {
     struct scalars {
         double step_size, eps;
     };
-    // What made was made of, bit for bit (a learning rate of -0 is not one of +0).
-    bool has_made = false;
+    // What made was made of, bit for bit (a learning rate of -0 is not one of +0). has_made is a
+    // word, not a bool, so that the state has no padding bytes (tests compare states bytewise).
+    std::uint64_t has_made = 0;
     std::array<std::uint64_t, 5> made_of{};
     scalars made{};
     scalars step_scalars(double lr, double eps, double scale1, double s2) noexcept {
@@ -73,7 +74,7 @@ struct bias_corrections {
             const double w = std::sqrt(w2);
             made = {lr / bc1 * scale1 * w, eps * w};
             made_of = of;
-            has_made = true;
+            has_made = 1;
         }
         return made;
     }
