@@ -445,6 +445,11 @@ TEST_CASE_TEMPLATE("the fused one-sample step gives the separate optimizer pass'
     if constexpr (trainer<Linear, loss::mse, optim::adam>::fuses_one_sample_steps) check_fused_step<Linear>(optim::adam{});
     if constexpr (trainer<Narrow, loss::mse, optim::adam>::fuses_one_sample_steps) check_fused_step<Narrow>(optim::adam{});
     if constexpr (trainer<Mid, loss::mse, optim::adam>::fuses_one_sample_steps) check_fused_step<Mid>(optim::adam{});
+    // the whole-layer step with the other optimizers' steppers
+    check_fused_step<Linear>(optim::sgd{.lr = 0.01, .momentum = 0.9, .nesterov = true, .weight_decay = 1e-3});
+    check_fused_step<Narrow>(optim::adamw{});
+    check_fused_step<Tiny>(optim::rmsprop{});
+    check_fused_step<Tiny>(optim::adagrad{});
     check_fused_step<M>(optim::adam{});
     check_fused_step<M>(optim::adamw{});
     check_fused_step<M>(optim::sgd{.lr = 0.01, .momentum = 0.9, .nesterov = true, .weight_decay = 1e-3});
