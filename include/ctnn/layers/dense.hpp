@@ -283,23 +283,13 @@ struct dense_layer {
     template <std::size_t DXS, bool NeedDx, bool WholeLayer = false, class Step>
     static void backward_step(const T* p, const T* x, const T* dz, T* dx, Step&& step) noexcept {
         constexpr bool whole = WholeLayer && whole_layer_width > 0;
-        if constexpr (whole) {
-            alignas(64) T g[whole_layer_width] = {};
-            const auto keep = [&](std::size_t, std::size_t c, const ivec& d) {
-                (d * load_input(x, c)).store_aligned(g + c * in_lanes);
-            };
-            if constexpr (NeedDx) {
-                dots_input_gradient<1, row, DXS>(p, dz, dx, keep);
-            } else {
-                const ivec d(dz[0]);
-#pragma GCC unroll 16
-                for (std::size_t c = 0; c < in_vectors; ++c) keep(0, c, d);
-            }
-            g[weight_size] = dz[0];
-            step(0, simd::vec<T, whole_layer_width>::load_aligned(g));
-        } else if constexpr (dots) {
+        // With whole: the layer's gradient gathered, then stepped as one register (after the bias).
+        [[maybe_unused]] alignas(64) T whole_gradient[whole ? whole_layer_width : 1] = {};
+        if constexpr (dots) {
             const auto update = [&](std::size_t o, std::size_t c, const ivec& d) {
-                step(o * in_row + c * in_lanes, d * load_input(x, c));
+                const std::size_t k = o * in_row + c * in_lanes;
+                if constexpr (whole) (d * load_input(x, c)).store_aligned(whole_gradient + k);
+                else step(k, d * load_input(x, c));
             };
             if constexpr (NeedDx) {
                 dots_input_gradient<1, row, DXS>(p, dz, dx, update);
@@ -326,7 +316,10 @@ struct dense_layer {
                 for (std::size_t i = 0; i < In; ++i) update(i, d);
             }
         }
-        if constexpr (Bias && !whole) {
+        if constexpr (whole) {
+            whole_gradient[weight_size] = dz[0];
+            step(0, simd::vec<T, whole_layer_width>::load_aligned(whole_gradient));
+        } else if constexpr (Bias) {
 #pragma GCC unroll 32
             for (std::size_t v = 0; v < vectors; ++v) step(weight_size + v * lanes, vec::load(dz + v * lanes));
         }

@@ -41,37 +41,28 @@ struct bias_corrections {
         step = t;
     }
 
-    // 1 / the state's scale2 (adam_scales_moments), kept with the scale it is of: the step's
-    // scalars then take one square root and one division of the divider, which a tiny network's
-    // step shares with its own square roots (there were two and three). Measured against
-    // computing (1 - beta2^t) / scale2 each step: T train1 0.786 -> 0.773.
-    double scale2 = 1, inverse_scale2 = 1;
-    double inverse_of_scale2(double s) noexcept {
-        if (s != scale2) scale2 = s, inverse_scale2 = 1 / s;
-        return inverse_scale2;
-    }
-
     // The step's two scalars (adam_stepper's step size and eps), kept with what they are made of:
     // once beta^t is below double's resolution next to 1 (after 356 steps for beta1 = 0.9 and
     // 37,412 for beta2 = 0.999), 1 - beta^t stops changing, and every later step takes the same
-    // scalars without their square root and division (T 2-8-1's train1: 0.745 -> 0.731 of Eigen's
-    // time; a long training's steady state, which the benchmark measures).
+    // scalars without their square root and divisions, which a tiny network's step would share the
+    // divider with (T 2-8-1's train1: 0.745 -> 0.731 of Eigen's time; a long training's steady
+    // state, which the benchmark measures).
     struct scalars {
         double step_size, eps;
     };
     // What made was made of, bit for bit (a learning rate of -0 is not one of +0). has_made is a
     // word, not a bool, so that the state has no padding bytes (tests compare states bytewise).
     std::uint64_t has_made = 0;
-    std::array<std::uint64_t, 5> made_of{};
+    std::array<std::uint64_t, 6> made_of{};
     scalars made{};
-    scalars step_scalars(double lr, double eps, double scale1, double s2) noexcept {
-        const double bc1 = 1 - pow1, w2 = (1 - pow2) * inverse_of_scale2(s2);
-        const std::array<std::uint64_t, 5> of{std::bit_cast<std::uint64_t>(bc1), std::bit_cast<std::uint64_t>(w2),
-                                              std::bit_cast<std::uint64_t>(lr), std::bit_cast<std::uint64_t>(eps),
-                                              std::bit_cast<std::uint64_t>(scale1)};
+    scalars step_scalars(double lr, double eps, double scale1, double scale2) noexcept {
+        const double bc1 = 1 - pow1, bc2 = 1 - pow2;
+        const std::array<std::uint64_t, 6> of{std::bit_cast<std::uint64_t>(bc1),    std::bit_cast<std::uint64_t>(bc2),
+                                              std::bit_cast<std::uint64_t>(lr),     std::bit_cast<std::uint64_t>(eps),
+                                              std::bit_cast<std::uint64_t>(scale1), std::bit_cast<std::uint64_t>(scale2)};
         if (!has_made || of != made_of) {
             // w = sqrt(1 - beta2^t) / sqrt(scale2), as one square root (scale1 = scale2 = 1 for double).
-            const double w = std::sqrt(w2);
+            const double w = std::sqrt(bc2 / scale2);
             made = {lr / bc1 * scale1 * w, eps * w};
             made_of = of;
             has_made = 1;
