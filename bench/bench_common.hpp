@@ -173,6 +173,33 @@ inline void register_peak_benchmarks() {
   benchmark::RegisterBenchmark("peak/fma_ymm_x12", peak_fma_ymm<12>);
 }
 
+// ---- layout: where a kernel's stack buffers land -------------------------------------------------
+// A kernel's time can depend on the addresses of its stack buffers modulo 4 KB, relative to its
+// inputs and parameters: a load that shares its low 12 address bits with a recent store waits for
+// it. ASLR draws the stack's position once per process, so one process's layout would decide a
+// cell. Measured on T fwd32 with the stack moved in 32-byte steps: ctnn 33-44 ns per batch, Eigen
+// 49-70 ns, each slow over different ranges; within one process, every repetition saw the same.
+// register_shifted's benchmarks run each call (each repetition) with the stack moved down by
+// another multiple of 64 bytes: the calls go through the 64 offsets from 0 to 4032 in a fixed
+// order (a counter per type of body: each lambda has its own), so the repetitions of a cell sample
+// many layouts and its median describes a typical one.
+template <class F>
+[[gnu::noinline]] void run_below(F& body, benchmark::State& st) {
+  body(st);
+}
+template <class F>
+void run_shifted(F& body, benchmark::State& st) {
+  static unsigned calls = 0;  // one per F; benchmarks run one at a time
+  const std::size_t shift = 64 * ((calls++ * 37u + 11u) % 64u);  // 37 is odd: every offset in 64 calls
+  char* pad = static_cast<char*>(__builtin_alloca(shift + 64));
+  asm volatile("" : : "r"(pad) : "memory");  // the allocation is kept
+  run_below(body, st);
+}
+template <class F>
+benchmark::internal::Benchmark* register_shifted(const std::string& name, F body) {
+  return benchmark::RegisterBenchmark(name.c_str(), [body](benchmark::State& st) mutable { run_shifted(body, st); });
+}
+
 // ---- deterministic data ----
 template <class T>
 struct aligned_allocator {

@@ -4,9 +4,11 @@
 // outputs), four cells each: fwd1 (one sample), fwd32 (a batch of 32, time per sample), train1 and
 // train32 (forward + mean MSE + backward + one Adam step with PyTorch's defaults). Both
 // implementations hold the same weights. Run with repetitions and random interleaving (the
-// defaults below) so that machine drift hits both alike; the table at the end gives, per cell,
-// the medians, the ratio ctnn / Eigen with its p10 and p90 over the repetitions (ratio of the
-// k-th repetitions), GFLOP/s and the fraction of the fp32 peak measured in this binary.
+// defaults below) so that machine drift hits both alike, each call with the stack moved by another
+// multiple of 64 bytes (bench_common::register_shifted) so that no cell's result rests on one
+// process's stack layout. The table at the end gives, per cell, the medians, the ratio
+// ctnn / Eigen with its p10 and p90 over the repetitions (ratio of the k-th repetitions), GFLOP/s
+// and the fraction of the fp32 peak measured in this binary.
 // Times are CPU time (the machine is shared; wall time there is 1.5-2x higher for both sides),
 // with flush-to-zero and denormals-are-zero on for both.
 //
@@ -138,20 +140,20 @@ void register_net(const std::string& name, Pair& p) {
     cells[name + "/train1"] = {train_flops<Net>(1), 1};
     cells[name + "/train32"] = {train_flops<Net>(32), 1};
 
-    benchmark::RegisterBenchmark((name + "/floor/read").c_str(), [&p](benchmark::State& st) {
+    bench_common::register_shifted(name + "/floor/read", [&p](benchmark::State& st) {
         for (auto _ : st) {
             benchmark::DoNotOptimize(read_block(p.net));
             benchmark::ClobberMemory();
         }
     });
-    benchmark::RegisterBenchmark((name + "/fwd1/ctnn").c_str(), [&p](benchmark::State& st) {
+    bench_common::register_shifted(name + "/fwd1/ctnn", [&p](benchmark::State& st) {
         std::size_t k = 0;
         for (auto _ : st) {
             auto y = p.net.forward(p.x[k++ % ring]);
             benchmark::DoNotOptimize(y);
         }
     });
-    benchmark::RegisterBenchmark((name + "/fwd1/eigen").c_str(), [&p](benchmark::State& st) {
+    bench_common::register_shifted(name + "/fwd1/eigen", [&p](benchmark::State& st) {
         std::size_t k = 0;
         for (auto _ : st) {
             const float* y = p.eigen.forward(p.x[k++ % ring].data());
@@ -159,14 +161,14 @@ void register_net(const std::string& name, Pair& p) {
             benchmark::ClobberMemory();
         }
     });
-    benchmark::RegisterBenchmark((name + "/fwd32/ctnn").c_str(), [&p](benchmark::State& st) {
+    bench_common::register_shifted(name + "/fwd32/ctnn", [&p](benchmark::State& st) {
         std::size_t k = 0;
         for (auto _ : st) {
             auto y = p.net.forward(p.xb[k++ % ring]);
             benchmark::DoNotOptimize(y);
         }
     });
-    benchmark::RegisterBenchmark((name + "/fwd32/eigen").c_str(), [&p](benchmark::State& st) {
+    bench_common::register_shifted(name + "/fwd32/eigen", [&p](benchmark::State& st) {
         std::size_t k = 0;
         for (auto _ : st) {
             const auto& y = p.eigen.forward_batch(p.xb[k++ % ring].data());
@@ -174,28 +176,28 @@ void register_net(const std::string& name, Pair& p) {
             benchmark::ClobberMemory();
         }
     });
-    benchmark::RegisterBenchmark((name + "/train1/ctnn").c_str(), [&p](benchmark::State& st) {
+    bench_common::register_shifted(name + "/train1/ctnn", [&p](benchmark::State& st) {
         std::size_t k = 0;
         for (auto _ : st) {
             const std::size_t i = k++ % ring;
             benchmark::DoNotOptimize(p.trainer.step(p.x[i], p.y[i]));
         }
     });
-    benchmark::RegisterBenchmark((name + "/train1/eigen").c_str(), [&p](benchmark::State& st) {
+    bench_common::register_shifted(name + "/train1/eigen", [&p](benchmark::State& st) {
         std::size_t k = 0;
         for (auto _ : st) {
             const std::size_t i = k++ % ring;
             benchmark::DoNotOptimize(p.eigen.train_step(p.x[i].data(), p.y[i].data()));
         }
     });
-    benchmark::RegisterBenchmark((name + "/train32/ctnn").c_str(), [&p](benchmark::State& st) {
+    bench_common::register_shifted(name + "/train32/ctnn", [&p](benchmark::State& st) {
         std::size_t k = 0;
         for (auto _ : st) {
             const std::size_t i = k++ % ring;
             benchmark::DoNotOptimize(p.trainer.step(p.xb[i], p.yb[i]));
         }
     });
-    benchmark::RegisterBenchmark((name + "/train32/eigen").c_str(), [&p](benchmark::State& st) {
+    bench_common::register_shifted(name + "/train32/eigen", [&p](benchmark::State& st) {
         std::size_t k = 0;
         for (auto _ : st) {
             const std::size_t i = k++ % ring;
@@ -203,28 +205,28 @@ void register_net(const std::string& name, Pair& p) {
         }
     });
 #if defined(CTNN_BENCH_LIBTORCH)
-    benchmark::RegisterBenchmark((name + "/fwd1/torch").c_str(), [&p](benchmark::State& st) {
+    bench_common::register_shifted(name + "/fwd1/torch", [&p](benchmark::State& st) {
         std::size_t k = 0;
         for (auto _ : st) {
             p.torch->forward(p.x[k++ % ring].data(), p.torch_out.data());
             benchmark::ClobberMemory();
         }
     });
-    benchmark::RegisterBenchmark((name + "/fwd32/torch").c_str(), [&p](benchmark::State& st) {
+    bench_common::register_shifted(name + "/fwd32/torch", [&p](benchmark::State& st) {
         std::size_t k = 0;
         for (auto _ : st) {
             p.torch->forward_batch(p.xb[k++ % ring].data(), p.torch_out.data());
             benchmark::ClobberMemory();
         }
     });
-    benchmark::RegisterBenchmark((name + "/train1/torch").c_str(), [&p](benchmark::State& st) {
+    bench_common::register_shifted(name + "/train1/torch", [&p](benchmark::State& st) {
         std::size_t k = 0;
         for (auto _ : st) {
             const std::size_t i = k++ % ring;
             benchmark::DoNotOptimize(p.torch->train_step(p.x[i].data(), p.y[i].data()));
         }
     });
-    benchmark::RegisterBenchmark((name + "/train32/torch").c_str(), [&p](benchmark::State& st) {
+    bench_common::register_shifted(name + "/train32/torch", [&p](benchmark::State& st) {
         std::size_t k = 0;
         for (auto _ : st) {
             const std::size_t i = k++ % ring;

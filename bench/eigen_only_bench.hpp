@@ -317,11 +317,11 @@ inline std::string lname(layout l) { return l == Cols ? "cols" : "rows"; }
 template <class Def, class Net, unsigned Cells>
 void add_variant(const std::string& net, const std::string& variant) {
   self_check<Def, Net, Cells>(net + "/" + variant);
-  if constexpr ((Cells & c_fwd1) != 0) benchmark::RegisterBenchmark(("fwd1/" + net + "/" + variant).c_str(), bm_fwd1<Net>);
-  if constexpr ((Cells & c_fwd32) != 0) benchmark::RegisterBenchmark(("fwd32/" + net + "/" + variant).c_str(), bm_fwd32<Net>);
-  if constexpr ((Cells & c_train1) != 0) benchmark::RegisterBenchmark(("train1/" + net + "/" + variant).c_str(), bm_train1<Net>);
-  if constexpr ((Cells & c_train32) != 0) benchmark::RegisterBenchmark(("train32/" + net + "/" + variant).c_str(), bm_train32<Net>);
-  if constexpr ((Cells & c_adam) != 0) benchmark::RegisterBenchmark(("adam/" + net + "/" + variant).c_str(), bm_adam<Net>);
+  if constexpr ((Cells & c_fwd1) != 0) bench_common::register_shifted("fwd1/" + net + "/" + variant, bm_fwd1<Net>);
+  if constexpr ((Cells & c_fwd32) != 0) bench_common::register_shifted("fwd32/" + net + "/" + variant, bm_fwd32<Net>);
+  if constexpr ((Cells & c_train1) != 0) bench_common::register_shifted("train1/" + net + "/" + variant, bm_train1<Net>);
+  if constexpr ((Cells & c_train32) != 0) bench_common::register_shifted("train32/" + net + "/" + variant, bm_train32<Net>);
+  if constexpr ((Cells & c_adam) != 0) bench_common::register_shifted("adam/" + net + "/" + variant, bm_adam<Net>);
 }
 
 template <class Def, product F1>
