@@ -109,8 +109,16 @@ typename Net::value_type backprop_chunk_at(Net& net, const typename Net::value_t
 
     if constexpr (!std::is_void_v<Step>) {
         static_assert(C == 1 && B == 1 && !Accumulate);
-        seq::template backward_step<In>(net.parameter_block().data(), buffers, x, acts, dy, g.parameter_block().data(),
-                                        *step);
+        if constexpr (requires { Loss::gradient_factor; } && Out == 1) {
+            // dy = factor core (the mean over one element is the element): the last layer may take
+            // core and fold the factor into its weights.
+            const T core = Loss::gradient_core(simd::vec<T, 1>{out[0]}, simd::vec<T, 1>{y[0]}).v;
+            seq::template backward_step<In, Loss::gradient_factor>(net.parameter_block().data(), buffers, x, acts, dy,
+                                                                  g.parameter_block().data(), *step, &core);
+        } else {
+            seq::template backward_step<In>(net.parameter_block().data(), buffers, x, acts, dy,
+                                            g.parameter_block().data(), *step);
+        }
     } else if (dx == nullptr) {
         seq::template backward<C, In, false, Accumulate>(net.parameter_block().data(), buffers, x, acts, dy,
                                                          nullptr, g.parameter_block().data());

@@ -280,8 +280,13 @@ struct dense_layer {
     // the chain: the next step reads these parameters only after its forward up to this layer.
     static constexpr std::size_t whole_layer_width =
         dots && Out == 1 && Bias && std::bit_ceil(param_size) <= simd::native_width<T> ? std::bit_ceil(param_size) : 0;
-    template <std::size_t DXS, bool NeedDx, bool WholeLayer = false, class Step>
-    static void backward_step(const T* p, const T* x, const T* dz, T* dx, Step&& step) noexcept {
+    // Factor (sequence::backward_step): dz = Factor dz_core exactly, and dx is computed as
+    // dz_core (Factor W), the same bits (both round the same product once) with the multiplication
+    // by Factor on W, off the chain from dz. The dots kernel takes it; the rows kernel ignores it.
+    static constexpr bool folds_gradient_factor = dots;
+    template <std::size_t DXS, bool NeedDx, bool WholeLayer = false, int Factor = 0, class Step>
+    static void backward_step(const T* p, const T* x, const T* dz, T* dx, Step&& step,
+                              [[maybe_unused]] const T* dz_core = nullptr) noexcept {
         constexpr bool whole = WholeLayer && whole_layer_width > 0;
         // With whole: the layer's gradient gathered, then stepped as one register (after the bias).
         [[maybe_unused]] alignas(64) T whole_gradient[whole ? whole_layer_width : 1] = {};
@@ -291,7 +296,9 @@ struct dense_layer {
                 if constexpr (whole) (d * load_input(x, c)).store_aligned(whole_gradient + k);
                 else step(k, d * load_input(x, c));
             };
-            if constexpr (NeedDx) {
+            if constexpr (NeedDx && Factor != 0) {
+                dots_input_gradient<1, row, DXS, Factor>(p, dz, dx, update, dz_core);
+            } else if constexpr (NeedDx) {
                 dots_input_gradient<1, row, DXS>(p, dz, dx, update);
             } else {
 #pragma GCC unroll 16
@@ -720,17 +727,26 @@ private:
 
     // dx[s] = sum over o of dz[s][o] W[o]: rows of W against a broadcast of dz.
     // after(o, c, d) runs once register c of row o has been read (d: dz[s][o] broadcast).
-    template <std::size_t B, std::size_t YS, std::size_t DXS, class After = no_callback>
-    static constexpr void dots_input_gradient(const T* p, const T* dz, T* dx, After after = {}) noexcept {
+    // With Factor, dz = Factor core exactly, and the products are core (Factor W): the same bits.
+    template <std::size_t B, std::size_t YS, std::size_t DXS, int Factor = 0, class After = no_callback>
+    static constexpr void dots_input_gradient(const T* p, const T* dz, T* dx, After after = {},
+                                              [[maybe_unused]] const T* core = nullptr) noexcept {
+        static_assert(Factor >= 0 && (Factor & (Factor - 1)) == 0, "ctnn internal: the factor must be a power of two");
         for (std::size_t s = 0; s < B; ++s) {
             ivec acc[in_vectors];
 #pragma GCC unroll 16
             for (std::size_t o = 0; o < Out; ++o) {
                 const ivec d(dz[s * YS + o]);
+                [[maybe_unused]] const ivec dc(Factor != 0 ? core[s * YS + o] : T(0));
 #pragma GCC unroll 16
                 for (std::size_t c = 0; c < in_vectors; ++c) {
                     const ivec w = ivec::load_aligned(p + o * in_row + c * in_lanes);
-                    acc[c] = o == 0 ? d * w : fma(d, w, acc[c]);
+                    if constexpr (Factor != 0) {
+                        const ivec fw = w * ivec(static_cast<T>(Factor));
+                        acc[c] = o == 0 ? dc * fw : fma(dc, fw, acc[c]);
+                    } else {
+                        acc[c] = o == 0 ? d * w : fma(d, w, acc[c]);
+                    }
                     after(o, c, d);
                 }
             }
