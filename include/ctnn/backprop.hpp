@@ -71,6 +71,19 @@ constexpr bool check_output_like() {
 // up to the batch's (each chunk's mean is weighted by its share of the batch).
 inline constexpr std::size_t backprop_chunk = 32;
 
+// Whether the fused one-sample step of Net under Loss hands the last layer the loss's gradient as
+// a factor times a core (mse's 2 (y - t)), which that layer folds into its weights: a lone output
+// (the mean over one element is the element, so dy is exactly factor core) and a last layer that
+// takes it (sequence::backward_step).
+template <class Net, class Loss>
+inline constexpr bool folds_loss_factor = [] {
+    using seq = typename Net::sequence_type;
+    if constexpr (requires { Loss::gradient_factor; } && Net::output_size == 1)
+        return folds_gradient_factor<typename seq::template layer_t<seq::count - 1>>;
+    else
+        return false;
+}();
+
 // The shared body: forward in training mode, then either a loss gives dL/dy or the caller does.
 // With a Step (optimizer.hpp's stepper; one sample, gradients written, no dx), the backward pass
 // also applies the optimizer's update (sequence::backward_step).
@@ -109,9 +122,7 @@ typename Net::value_type backprop_chunk_at(Net& net, const typename Net::value_t
 
     if constexpr (!std::is_void_v<Step>) {
         static_assert(C == 1 && B == 1 && !Accumulate);
-        if constexpr (requires { Loss::gradient_factor; } && Out == 1) {
-            // dy = factor core (the mean over one element is the element): the last layer may take
-            // core and fold the factor into its weights.
+        if constexpr (folds_loss_factor<Net, Loss>) {
             const T core = Loss::gradient_core(simd::vec<T, 1>{out[0]}, simd::vec<T, 1>{y[0]}).v;
             seq::template backward_step<In, Loss::gradient_factor>(net.parameter_block().data(), buffers, x, acts, dy,
                                                                   g.parameter_block().data(), *step, &core);

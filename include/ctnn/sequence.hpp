@@ -483,10 +483,12 @@ struct sequence {
     // backward writes them, and the layer's parameters are updated right after its backward, which
     // is safe because the layers before it never read them. Dense layers hand each gradient
     // register to the step as they make it (backward_step); the others' slices are stepped from gp.
-    // With Factor (a power of two), dy = Factor dy_core exactly, and a last layer that takes it
-    // (dense's dots kernel) computes dx = dy_core (Factor W), the same bits as dy W with the
-    // multiplication by Factor off the chain that leads to the next step (mean squared error's
-    // 2 (y - t) for a lone output: T 2-8-1's train1 0.695-0.700 -> 0.690-0.694 of Eigen's time).
+    // With Factor (a power of two), dy = Factor dy_core, and a last layer that takes it (dense's
+    // dots kernel) computes dx = dy_core (Factor W): the same bits as dy W (one rounding of the
+    // same product) unless Factor dy_core or Factor W overflows, or W is subnormal with flush-to-
+    // zero on and denormals-are-zero off; the multiplication by Factor is then off the chain that
+    // leads to the next step (mean squared error's 2 (y - t) for a lone output, see
+    // folds_loss_factor: T 2-8-1's train1 0.695-0.700 -> 0.690-0.694 of Eigen's time).
     template <std::size_t XS, int Factor = 0, class Step>
     static void backward_step(T* p, const T* b, const T* x, const T* acts, const T* dy, T* gp,
                               const Step& step, const T* dy_core = nullptr) noexcept {

@@ -267,7 +267,8 @@ struct dense_layer {
     // step(k, g) (k: its offset in this layer's parameters) as soon as it is made, which updates
     // it in place: the optimizer's pass then never reads the gradients back, and W is read once
     // for dx and its update. dx is computed from W before its update; every gradient and dx has
-    // backward's bits: one sample's gradients are the products x dz themselves (no + 0 of a zeroed
+    // backward's bits (with Factor, below, with the exceptions sequence::backward_step gives): one
+    // sample's gradients are the products x dz themselves (no + 0 of a zeroed
     // accumulator, which only turned -0 into +0 and cost the step's chain two cycles: T 2-8-1's
     // train1 0.762 -> 0.744 of Eigen's time), and the first term of each sum in dx is a product.
     static constexpr bool fuses_step = true;
@@ -280,9 +281,10 @@ struct dense_layer {
     // the chain: the next step reads these parameters only after its forward up to this layer.
     static constexpr std::size_t whole_layer_width =
         dots && Out == 1 && Bias && std::bit_ceil(param_size) <= simd::native_width<T> ? std::bit_ceil(param_size) : 0;
-    // Factor (sequence::backward_step): dz = Factor dz_core exactly, and dx is computed as
-    // dz_core (Factor W), the same bits (both round the same product once) with the multiplication
-    // by Factor on W, off the chain from dz. The dots kernel takes it; the rows kernel ignores it.
+    // Factor (sequence::backward_step): dz = Factor dz_core, and dx is computed as
+    // dz_core (Factor W), the same bits (both round the same product once; the exceptions are
+    // there) with the multiplication by Factor on W, off the chain from dz. The dots kernel takes
+    // it; the sequence gives it to no other.
     static constexpr bool folds_gradient_factor = dots;
     template <std::size_t DXS, bool NeedDx, bool WholeLayer = false, int Factor = 0, class Step>
     static void backward_step(const T* p, const T* x, const T* dz, T* dx, Step&& step,
@@ -727,7 +729,7 @@ private:
 
     // dx[s] = sum over o of dz[s][o] W[o]: rows of W against a broadcast of dz.
     // after(o, c, d) runs once register c of row o has been read (d: dz[s][o] broadcast).
-    // With Factor, dz = Factor core exactly, and the products are core (Factor W): the same bits.
+    // With Factor, dz = Factor core, and the products are core (Factor W): the same bits.
     template <std::size_t B, std::size_t YS, std::size_t DXS, int Factor = 0, class After = no_callback>
     static constexpr void dots_input_gradient(const T* p, const T* dz, T* dx, After after = {},
                                               [[maybe_unused]] const T* core = nullptr) noexcept {

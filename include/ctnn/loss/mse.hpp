@@ -10,17 +10,17 @@ struct mse : elementwise_loss<mse> {
         const V d = y - t;
         return d * d;
     }
-    template <class V>
-    static V gradient(V y, V t) noexcept {
-        return (y - t) * V(typename V::value_type(2));
-    }
-    // The gradient is gradient_factor times gradient_core, exactly (doubling is exact while
-    // 2 (y - t) is finite): a one-sample step of a lone output takes y - t and folds the 2 into the
-    // last layer's weights (sequence::backward_step), one operation fewer on the step's chain.
+    // The gradient is gradient_factor times gradient_core (doubling is exact while 2 (y - t) is
+    // finite): a one-sample step of a lone output takes y - t and folds the 2 into the last layer's
+    // weights (detail::folds_loss_factor), one operation fewer on the step's chain.
     static constexpr int gradient_factor = 2;
     template <class V>
     static V gradient_core(V y, V t) noexcept {
         return y - t;
+    }
+    template <class V>
+    static V gradient(V y, V t) noexcept {
+        return gradient_core(y, t) * V(typename V::value_type(gradient_factor));
     }
 };
 

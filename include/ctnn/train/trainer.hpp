@@ -50,7 +50,8 @@ public:
         // One sample, and no option that needs the whole gradient first (L1, clipping): for the
         // block sizes given at fuses_one_sample_steps, the backward pass applies the optimizer's
         // update as it makes the gradients (optimizer.hpp's stepper), so the update never reads
-        // them back, and W is read once for dx and its update. The same bits as the path after this.
+        // them back, and W is read once for dx and its update. The same bits as the path after this
+        // (but for the overflow and flush-to-zero cases of sequence::backward_step's Factor).
         if constexpr (requires { requires X::rank == 1; } && fuses_one_sample_steps &&
                       optim::detail::has_stepper<Optimizer, value_type, Net::parameter_block_size>) {
             if (options_.l1 <= 0 && options_.clip_grad_value <= 0 && options_.clip_grad_norm <= 0 &&
