@@ -122,14 +122,13 @@ typename Net::value_type backprop_chunk_at(Net& net, const typename Net::value_t
 
     if constexpr (!std::is_void_v<Step>) {
         static_assert(C == 1 && B == 1 && !Accumulate);
-        if constexpr (folds_loss_factor<Net, Loss>) {
-            const T core = Loss::gradient_core(simd::vec<T, 1>{out[0]}, simd::vec<T, 1>{y[0]}).v;
-            seq::template backward_step<In, Loss::gradient_factor>(net.parameter_block().data(), buffers, x, acts, dy,
-                                                                  g.parameter_block().data(), *step, &core);
-        } else {
-            seq::template backward_step<In>(net.parameter_block().data(), buffers, x, acts, dy,
-                                            g.parameter_block().data(), *step);
-        }
+        constexpr int factor = [] {
+            if constexpr (folds_loss_factor<Net, Loss>) return Loss::gradient_factor; else return 0;
+        }();
+        T core = T(0);
+        if constexpr (factor != 0) core = Loss::gradient_core(simd::vec<T, 1>{out[0]}, simd::vec<T, 1>{y[0]}).v;
+        seq::template backward_step<In, factor>(net.parameter_block().data(), buffers, x, acts, dy,
+                                                g.parameter_block().data(), *step, &core);
     } else if (dx == nullptr) {
         seq::template backward<C, In, false, Accumulate>(net.parameter_block().data(), buffers, x, acts, dy,
                                                          nullptr, g.parameter_block().data());

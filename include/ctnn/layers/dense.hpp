@@ -298,10 +298,8 @@ struct dense_layer {
                 if constexpr (whole) (d * load_input(x, c)).store_aligned(whole_gradient + k);
                 else step(k, d * load_input(x, c));
             };
-            if constexpr (NeedDx && Factor != 0) {
+            if constexpr (NeedDx) {
                 dots_input_gradient<1, row, DXS, Factor>(p, dz, dx, update, dz_core);
-            } else if constexpr (NeedDx) {
-                dots_input_gradient<1, row, DXS>(p, dz, dx, update);
             } else {
 #pragma GCC unroll 16
                 for (std::size_t o = 0; o < Out; ++o) {
@@ -739,16 +737,12 @@ private:
 #pragma GCC unroll 16
             for (std::size_t o = 0; o < Out; ++o) {
                 const ivec d(dz[s * YS + o]);
-                [[maybe_unused]] const ivec dc(Factor != 0 ? core[s * YS + o] : T(0));
+                const ivec a = Factor != 0 ? ivec(core[s * YS + o]) : d;  // against Factor W
 #pragma GCC unroll 16
                 for (std::size_t c = 0; c < in_vectors; ++c) {
-                    const ivec w = ivec::load_aligned(p + o * in_row + c * in_lanes);
-                    if constexpr (Factor != 0) {
-                        const ivec fw = w * ivec(static_cast<T>(Factor));
-                        acc[c] = o == 0 ? dc * fw : fma(dc, fw, acc[c]);
-                    } else {
-                        acc[c] = o == 0 ? d * w : fma(d, w, acc[c]);
-                    }
+                    ivec w = ivec::load_aligned(p + o * in_row + c * in_lanes);
+                    if constexpr (Factor != 0) w = w * ivec(static_cast<T>(Factor));
+                    acc[c] = o == 0 ? a * w : fma(a, w, acc[c]);
                     after(o, c, d);
                 }
             }

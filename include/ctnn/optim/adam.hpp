@@ -226,7 +226,7 @@ struct adam {
         // The arrays hold PyTorch's moments divided by these (float: 1 - beta1 and 1 - beta2 of the
         // last step, see adam_scales_moments; double: 1). Checkpoints save and load PyTorch's.
         double scale1 = 1, scale2 = 1;
-        // A cache of 1 - beta^t, 1 / scale2 and the step's scalars: nothing to save or restore.
+        // A cache of beta^t and the step's scalars: nothing to save or restore.
         detail::bias_corrections bias{};
     };
 
