@@ -41,9 +41,15 @@ using eigen_act = std::conditional_t<std::is_same_v<Act, ctnn::tanh_t>, eigen_ba
 template <class CtnnNet, class EigenNet>
 struct pair_of_nets {
     static constexpr std::size_t in = CtnnNet::input_size, out = CtnnNet::output_size;
+    // The forward cells read net and eigen, whose weights never change; the training cells train
+    // copies. A one-sample forward's time depends on the weights (it skips the inputs a ReLU
+    // zeroed), and training on random targets silences ReLU units: sharing the trained weights,
+    // W fwd1 drifted from 0.67 to 0.26 of Eigen's time over a run.
     CtnnNet net{};
     EigenNet eigen{};
-    ctnn::trainer<CtnnNet, ctnn::loss::mse, ctnn::optim::adam> trainer{net};
+    CtnnNet train_net{};
+    EigenNet train_eigen{};
+    ctnn::trainer<CtnnNet, ctnn::loss::mse, ctnn::optim::adam> trainer{train_net};
     alignas(64) ctnn::tensor<float, in> x[ring];
     alignas(64) ctnn::tensor<float, out> y[ring];
     alignas(64) ctnn::tensor<float, 32, in> xb[ring];
@@ -53,17 +59,25 @@ struct pair_of_nets {
     alignas(64) ctnn::tensor<float, 32, out> torch_out{};
 #endif
 
-    explicit pair_of_nets([[maybe_unused]] bool tanh) {
+    // hidden_bias_shift: added to every bias but the output layer's (to make every ReLU unit active).
+    explicit pair_of_nets([[maybe_unused]] bool tanh, float hidden_bias_shift = 0) {
 #if defined(CTNN_BENCH_LIBTORCH)
         torch = torch_baseline::make_mlp(tanh, std::vector<int>(EigenNet::widths.begin(), EigenNet::widths.end()));
 #endif
         ctnn::init::torch_default(net, 2026);
+        std::size_t linears = 0;
+        net.for_each_parameter([&](const ctnn::layer_path&, const auto& t) { linears += t.name == "bias"; });
+        net.for_each_parameter([&, seen = std::size_t{0}](const ctnn::layer_path&, auto& t) mutable {
+            if (t.name == "bias" && ++seen < linears)
+                for (std::size_t o = 0; o < t.shape[0]; ++o) t(o) += hidden_bias_shift;
+        });
         std::size_t linear = 0;
         net.for_each_parameter([&](const ctnn::layer_path&, const auto& t) {
             if (t.name == "weight") {
                 for (std::size_t o = 0; o < t.shape[0]; ++o)
                     for (std::size_t i = 0; i < t.shape[1]; ++i) {
                         eigen.set_weight(int(linear), int(o), int(i), t(o, i));
+                        train_eigen.set_weight(int(linear), int(o), int(i), t(o, i));
 #if defined(CTNN_BENCH_LIBTORCH)
                         torch->set_weight(int(linear), int(o), int(i), t(o, i));
 #endif
@@ -71,6 +85,7 @@ struct pair_of_nets {
             } else {
                 for (std::size_t o = 0; o < t.shape[0]; ++o) {
                     eigen.set_bias(int(linear), int(o), t(o));
+                    train_eigen.set_bias(int(linear), int(o), t(o));
 #if defined(CTNN_BENCH_LIBTORCH)
                     torch->set_bias(int(linear), int(o), t(o));
 #endif
@@ -78,6 +93,7 @@ struct pair_of_nets {
                 ++linear;
             }
         });
+        train_net = net;
         ctnn::rng r{7};
         for (std::size_t k = 0; k < ring; ++k) {
             for (auto& v : x[k]) v = r.normal<float>();
@@ -85,6 +101,21 @@ struct pair_of_nets {
             for (auto& v : xb[k]) v = r.normal<float>();
             for (auto& v : yb[k]) v = r.normal<float>();
         }
+    }
+
+    // With a ReLU after the first layer: the fraction of its outputs that are zero over the fwd1
+    // inputs, what the second layer's one-sample forward may skip.
+    double zero_hidden_fraction() const {
+        const auto first = net.template layer<0>();
+        std::size_t zeros = 0, total = 0;
+        for (std::size_t k = 0; k < ring; ++k)
+            for (std::size_t o = 0; o < first.out_features; ++o) {
+                float z = first.bias(o);
+                for (std::size_t i = 0; i < in; ++i) z += first.weight(o, i) * x[k][i];
+                zeros += z <= 0;
+                ++total;
+            }
+        return double(zeros) / double(total);
     }
 
     // Both compute the same function: checked once before timing.
@@ -132,20 +163,7 @@ float read_block(const Net& net) {
 }
 
 template <class Pair>
-void register_net(const std::string& name, Pair& p) {
-    using Net = std::remove_cvref_t<decltype(p.net)>;
-    const double fwd = double(Net::forward_flops);
-    cells[name + "/fwd1"] = {fwd, 1, Net::parameter_block_size * sizeof(float)};
-    cells[name + "/fwd32"] = {32 * fwd, 32};
-    cells[name + "/train1"] = {train_flops<Net>(1), 1};
-    cells[name + "/train32"] = {train_flops<Net>(32), 1};
-
-    bench_common::register_shifted(name + "/floor/read", [&p](benchmark::State& st) {
-        for (auto _ : st) {
-            benchmark::DoNotOptimize(read_block(p.net));
-            benchmark::ClobberMemory();
-        }
-    });
+void register_fwd1(const std::string& name, Pair& p) {
     bench_common::register_shifted(name + "/fwd1/ctnn", [&p](benchmark::State& st) {
         std::size_t k = 0;
         for (auto _ : st) {
@@ -161,6 +179,24 @@ void register_net(const std::string& name, Pair& p) {
             benchmark::ClobberMemory();
         }
     });
+}
+
+template <class Pair>
+void register_net(const std::string& name, Pair& p) {
+    using Net = std::remove_cvref_t<decltype(p.net)>;
+    const double fwd = double(Net::forward_flops);
+    cells[name + "/fwd1"] = {fwd, 1, Net::parameter_block_size * sizeof(float)};
+    cells[name + "/fwd32"] = {32 * fwd, 32};
+    cells[name + "/train1"] = {train_flops<Net>(1), 1};
+    cells[name + "/train32"] = {train_flops<Net>(32), 1};
+
+    bench_common::register_shifted(name + "/floor/read", [&p](benchmark::State& st) {
+        for (auto _ : st) {
+            benchmark::DoNotOptimize(read_block(p.net));
+            benchmark::ClobberMemory();
+        }
+    });
+    register_fwd1(name, p);
     bench_common::register_shifted(name + "/fwd32/ctnn", [&p](benchmark::State& st) {
         std::size_t k = 0;
         for (auto _ : st) {
@@ -187,7 +223,7 @@ void register_net(const std::string& name, Pair& p) {
         std::size_t k = 0;
         for (auto _ : st) {
             const std::size_t i = k++ % ring;
-            benchmark::DoNotOptimize(p.eigen.train_step(p.x[i].data(), p.y[i].data()));
+            benchmark::DoNotOptimize(p.train_eigen.train_step(p.x[i].data(), p.y[i].data()));
         }
     });
     bench_common::register_shifted(name + "/train32/ctnn", [&p](benchmark::State& st) {
@@ -201,7 +237,7 @@ void register_net(const std::string& name, Pair& p) {
         std::size_t k = 0;
         for (auto _ : st) {
             const std::size_t i = k++ % ring;
-            benchmark::DoNotOptimize(p.eigen.train_step_batch(p.xb[i].data(), p.yb[i].data()));
+            benchmark::DoNotOptimize(p.train_eigen.train_step_batch(p.xb[i].data(), p.yb[i].data()));
         }
     });
 #if defined(CTNN_BENCH_LIBTORCH)
@@ -297,6 +333,16 @@ void print_table(const collector& c) {
             }
             std::printf("\n");
         }
+    if (auto a = c.times.find("W-active/fwd1/ctnn"), b = c.times.find("W-active/fwd1/eigen");
+        a != c.times.end() && b != c.times.end()) {
+        std::vector<double> ratios;
+        for (std::size_t k = 0; k < std::min(a->second.size(), b->second.size()); ++k)
+            ratios.push_back(a->second[k] / b->second[k]);
+        const double ta = quantile(a->second, 0.5), tb = quantile(b->second, 0.5);
+        std::printf("\n== W fwd1 with every hidden unit active (hidden biases + 10): no zero input to skip ==\n");
+        std::printf("%-10s %-8s %11.1f %11.1f %8.3f %8.3f %8.3f\n", "W-active", "fwd1", ta, tb, ta / tb,
+                    quantile(ratios, 0.1), quantile(ratios, 0.9));
+    }
     std::printf("\n== read floor: one pass of full-width loads over each network's parameter block, what fwd1 reads ==\n");
     for (const char* net : {"T", "S", "M", "W"}) {
         const auto r = c.times.find(std::string(net) + "/floor/read"), f = c.times.find(std::string(net) + "/fwd1/ctnn");
@@ -335,18 +381,25 @@ int main(int argc, char** argv) {
                         eigen_baseline::mlp<eigen_baseline::relu_act, 16, 64, 64, 4>> M{false};
     static pair_of_nets<network<float, input<64>, dense<128>, relu, dense<128>, relu, dense<16>>,
                         eigen_baseline::mlp<eigen_baseline::relu_act, 64, 128, 128, 16>> W{false};
-    std::printf("same function: max |ctnn - eigen|%s forward difference T %.2g, S %.2g, M %.2g, W %.2g\n",
+    // One sample skips the weight rows of the inputs a ReLU zeroed (dense.hpp, skips_zero_inputs).
+    // Its worst case, no zero to skip, is measured too, on W with every hidden unit active.
+    static pair_of_nets<network<float, input<64>, dense<128>, relu, dense<128>, relu, dense<16>>,
+                        eigen_baseline::mlp<eigen_baseline::relu_act, 64, 128, 128, 16>> W_active{false, 10.f};
+    std::printf("same function: max |ctnn - eigen|%s forward difference T %.2g, S %.2g, M %.2g, W %.2g, W-active %.2g\n",
 #if defined(CTNN_BENCH_LIBTORCH)
                 " and |ctnn - libtorch|",
 #else
                 "",
 #endif
                 T.max_forward_difference(), S.max_forward_difference(), M.max_forward_difference(),
-                W.max_forward_difference());
+                W.max_forward_difference(), W_active.max_forward_difference());
+    std::printf("zero inputs of W's second layer on the fwd1 inputs: %.0f %% (W-active: %.0f %%)\n",
+                100 * W.zero_hidden_fraction(), 100 * W_active.zero_hidden_fraction());
     register_net("T", T);
     register_net("S", S);
     register_net("M", M);
     register_net("W", W);
+    register_fwd1("W-active", W_active);
     bench_common::register_peak_benchmarks();
 
     collector c;

@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <string>
 
 namespace {
@@ -216,6 +218,99 @@ TEST_CASE_TEMPLATE("dense kernel: SIMD equals the scalar path and the exact sum"
     check_dense_kernel<T, 16, 64, true>();
     check_dense_kernel<T, 64, 128, true>();
     check_dense_kernel<T, 128, 200, true>();  // more registers than one accumulator block
+}
+
+// A one-sample forward told that its input is often zero (after a ReLU) walks only the rows of the
+// nonzero inputs (dense's skips_zero_inputs): the dense walk's bits, whatever the pattern of zeros,
+// on both sides of the 7/8 switch back to the dense walk, with -0 skipped and NaN and inf kept.
+template <class T, std::size_t In, std::size_t Out, bool Bias>
+void check_sparse_input_forward() {
+    using L = ctnn::detail::dense_layer<T, In, Out, Bias, ctnn::simd::native_width<T>>;
+    static_assert(L::skips_zero_inputs == (!L::dots && L::chains == 1 && L::lanes > 1 && In >= 32));
+    alignas(64) T p[L::param_size]{};
+    ctnn::rng r{In * 7 + Out};
+    for (std::size_t o = 0; o < Out; ++o) {
+        for (std::size_t i = 0; i < In; ++i) typename L::template view<T>{p}.weight(o, i) = r.normal<T>();
+        if constexpr (Bias) typename L::template view<T>{p}.bias(o) = r.normal<T>();
+    }
+    auto same = [&](const T* x, const char* pattern) {
+        alignas(64) T dense[L::row], sparse[L::row], relu_dense[L::row], relu_sparse[L::row];
+        L::forward(p, nullptr, x, dense);
+        L::template forward<ctnn::detail::no_epilogue, false, true>(p, nullptr, x, sparse);
+        const ctnn::detail::activation_epilogue<ctnn::detail::elementwise_layer<ctnn::relu_t, T, Out, ctnn::simd::native_width<T>>> relu_e{};
+        L::forward(p, nullptr, x, relu_dense, relu_e);
+        L::template forward<decltype(relu_e), false, true>(p, nullptr, x, relu_sparse, relu_e);
+        CAPTURE(pattern);
+        CHECK(std::memcmp(dense, sparse, sizeof dense) == 0);
+        CHECK(std::memcmp(relu_dense, relu_sparse, sizeof relu_dense) == 0);
+        return std::isnan(sparse[0]);
+    };
+    alignas(64) T x[L::in_row]{};
+    auto fill = [&](auto nonzero) {
+        for (std::size_t i = 0; i < In; ++i) x[i] = nonzero(i) ? r.normal<T>() : T(0);
+    };
+    fill([](std::size_t) { return false; });
+    same(x, "all zero");
+    fill([](std::size_t) { return true; });
+    same(x, "none zero");
+    fill([](std::size_t i) { return i % 2 == 0; });
+    same(x, "every other");
+    fill([&](std::size_t) { return r.uniform<T>(T(0), T(1)) < T(0.5); });
+    same(x, "random half");
+    fill([](std::size_t i) { return i % 8 != 3; });  // 7/8 nonzero (or fewer): still listed
+    same(x, "7/8");
+    fill([](std::size_t i) { return i != 5; });  // above 7/8: the dense walk
+    same(x, "all but one");
+    fill([](std::size_t i) { return i == In - 1; });  // the last input only (a partial register)
+    same(x, "last only");
+    fill([](std::size_t i) { return i % 3 == 0; });
+    x[1] = -T(0);  // -0 is zero: skipped (the terms are +-0 either way)
+    same(x, "-0");
+    x[2] = std::numeric_limits<T>::infinity();
+    same(x, "inf input");
+    x[4] = std::numeric_limits<T>::quiet_NaN();  // NaN is not zero: it reaches every output
+    CHECK(same(x, "NaN input"));
+}
+
+TEST_CASE_TEMPLATE("dense kernel: skipping zero inputs keeps the dense walk's bits", T, float, double) {
+    check_sparse_input_forward<T, 128, 128, true>();
+    check_sparse_input_forward<T, 100, 100, true>();  // a partial last register of inputs and outputs
+    check_sparse_input_forward<T, 40, 96, false>();
+    check_sparse_input_forward<T, 64, 256, true>();  // more output registers than one accumulator block
+#if defined(__AVX512F__)
+    // The cases above do take the path on this machine (W 64-128-128-16's second layer among them).
+    static_assert(ctnn::detail::dense_layer<T, 128, 128, true, ctnn::simd::native_width<T>>::skips_zero_inputs);
+    static_assert(ctnn::detail::dense_layer<T, 100, 100, true, ctnn::simd::native_width<T>>::skips_zero_inputs);
+#endif
+    // Too few inputs, or a layer with several chains (few outputs: M 16-64-64-4) or the dots kernel.
+    static_assert(!ctnn::detail::dense_layer<T, 16, 128, true, ctnn::simd::native_width<T>>::skips_zero_inputs);
+    static_assert(!ctnn::detail::dense_layer<T, 128, 1, true, ctnn::simd::native_width<T>>::skips_zero_inputs);
+    static_assert(!ctnn::detail::dense_layer<T, 128, 128, true, 1>::skips_zero_inputs);  // the scalar path
+}
+
+TEST_CASE_TEMPLATE("a one-sample forward skips the weights of a ReLU's zero outputs; a batch does not", T, float,
+                   double) {
+    // What the skipping changes (dense.hpp): a weight that is infinite meets a zero input. The
+    // batch computes 0 inf = NaN, as PyTorch does; one sample skips the term, as the reference
+    // BLAS's gemv does.
+    using Net = network<T, input<4>, dense<128>, relu, dense<128>>;
+    static_assert(Net::sequence_type::template sparse_input<2>() ==
+                  ctnn::detail::dense_layer<T, 128, 128, true, ctnn::simd::native_width<T>>::skips_zero_inputs);
+    static_assert(!Net::sequence_type::template sparse_input<0>());
+    Net net{};
+    ctnn::init::torch_default(net, 5);
+    // Half of the hidden units (the odd ones) are always 0; the infinite weight meets unit 7.
+    for (std::size_t o = 0; o < 128; ++o) net.template layer<0>().bias(o) = o % 2 ? T(-100) : T(1);
+    net.template layer<2>().weight(3, 7) = std::numeric_limits<T>::infinity();
+    tensor<T, 4> x{T(0.1), T(-0.2), T(0.3), T(0.05)};
+    tensor<T, 1, 4> xb;
+    for (std::size_t i = 0; i < 4; ++i) xb(0, i) = x[i];
+    const auto y = net.forward(x);
+    const auto yb = net.forward(xb);
+    CHECK(std::isnan(yb(0, 3)));
+    CHECK(std::isnan(y[3]) == !Net::sequence_type::template sparse_input<2>());
+    for (std::size_t o = 0; o < 128; ++o)
+        if (o != 3) CHECK(y[o] == yb(0, o));
 }
 
 TEST_CASE_TEMPLATE("activation and softmax kernels: SIMD equals the scalar path", T, float, double) {

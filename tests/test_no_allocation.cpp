@@ -124,6 +124,10 @@ TEST_CASE_TEMPLATE("forward never allocates", T, float, double) {
         ctnn::softplus, ctnn::softmax, ctnn::elu, ctnn::sigmoid, ctnn::no_bias;
     CHECK(allocations_in_forward<network<T, input<2>, dense<8>, tanh, dense<1>>, 32>() == 0);
     CHECK(allocations_in_forward<network<T, input<16>, dense<64>, relu, dense<64>, relu, dense<4>>, 100>() == 0);
+    // One sample skips the rows of the ReLU's zeros here (dense's skips_zero_inputs).
+    using W = network<T, input<64>, dense<128>, relu, dense<128>, relu, dense<16>>;
+    static_assert(W::sequence_type::template sparse_input<2>() == (ctnn::simd::native_width<T> > 1));
+    CHECK(allocations_in_forward<W, 3>() == 0);
     CHECK(allocations_in_forward<network<T, input<7>, dense<16>, gelu, dense<8>, gelu_tanh, dense<17>, silu, dense<3>,
                                          softplus<>, dense<32, no_bias>>, 5>() == 0);
     CHECK(allocations_in_forward<network<T, input<13>, softmax, dense<3>, elu<>, dense<2>, sigmoid>, 33>() == 0);

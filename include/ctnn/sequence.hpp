@@ -198,6 +198,17 @@ struct sequence {
     static constexpr bool runs() noexcept {
         if constexpr (I == 0) return true; else return !fuses_next<I - 1>();
     }
+    // Layer I's input is often zero (it is a ReLU's output) and the layer can skip such inputs: a
+    // one-sample forward tells it so (dense.hpp, skips_zero_inputs).
+    template <std::size_t I>
+    static constexpr bool sparse_input() noexcept {
+        if constexpr (I == 0)
+            return false;
+        else
+            return requires { requires layer_t<I - 1>::sparse_output; } &&
+                   requires { requires layer_t<I>::skips_zero_inputs; };
+    }
+
     // Ping-pong slot each running layer writes (the last one writes the caller's y).
     static constexpr auto slots = [] {
         std::array<int, count + 1> s{};
@@ -554,11 +565,17 @@ private:
     template <std::size_t I>
     static constexpr void run(const T* p, const T* b, const T* x, T* y) noexcept {
         using L = layer_t<I>;
-        if constexpr (fuses_next<I>())
-            L::forward(p + param_offsets[I], b + buffer_offsets[I], x, y,
-                       activation_epilogue<layer_t<I + 1>>{});
-        else
+        if constexpr (sparse_input<I>()) {
+            if constexpr (fuses_next<I>())
+                L::template forward<activation_epilogue<layer_t<I + 1>>, false, true>(
+                    p + param_offsets[I], b + buffer_offsets[I], x, y, activation_epilogue<layer_t<I + 1>>{});
+            else
+                L::template forward<no_epilogue, false, true>(p + param_offsets[I], b + buffer_offsets[I], x, y);
+        } else if constexpr (fuses_next<I>()) {
+            L::forward(p + param_offsets[I], b + buffer_offsets[I], x, y, activation_epilogue<layer_t<I + 1>>{});
+        } else {
             L::forward(p + param_offsets[I], b + buffer_offsets[I], x, y);
+        }
     }
 
     template <std::size_t B, std::size_t XS, std::size_t YS, std::size_t W>

@@ -294,6 +294,112 @@ inline vec<T, N> load_first(const T* p) noexcept {
         }
     }
 }
+// The entries of x[0, N) that are not zero (NaN is not zero), in order: the j-th of them, x[i],
+// gives offsets[j] = i * Stride and values[j] = x[i]. Returns how many there are; with more than
+// Max, the lists may be left unwritten. offsets and values need room for
+// nonzero_entries_room<T>(N) entries (whole registers are stored); those from the count on are
+// unspecified. AVX-512 compresses a register of inputs at a time (a compare, two compresses, two
+// stores), AVX2 permutes one (float) by a table of each mask's lanes; elsewhere the inputs are
+// counted first and listed by a branch-free scalar loop only when there are at most Max.
+template <class T>
+inline constexpr std::size_t nonzero_entries_room(std::size_t n) noexcept { return n + native_width<T>; }
+template <std::size_t N, std::size_t Stride, std::size_t Max = N, class T>
+inline std::size_t nonzero_entries(const T* x, std::uint32_t* offsets, T* values) noexcept {
+    static_assert(N * Stride <= 0xffffffffu);
+    std::size_t n = 0;
+#if defined(__AVX512F__) && defined(__AVX512VL__)
+    if constexpr (native_width<T> * sizeof(T) == 64) {
+        constexpr auto s = static_cast<int>(Stride);
+        constexpr std::size_t L = native_width<T>;
+        // Lanes at or past N are masked off (x is read exactly).
+        auto in_range = [](std::size_t i) { return i + L <= N ? (1u << L) - 1 : (1u << (N - i)) - 1; };
+        if constexpr (std::is_same_v<T, float>) {
+            __m512i off = _mm512_setr_epi32(0, s, 2 * s, 3 * s, 4 * s, 5 * s, 6 * s, 7 * s, 8 * s, 9 * s, 10 * s,
+                                            11 * s, 12 * s, 13 * s, 14 * s, 15 * s);
+#pragma GCC unroll 16
+            for (std::size_t i = 0; i < N; i += L) {
+                const auto k = static_cast<__mmask16>(in_range(i));
+                const __m512 v = _mm512_maskz_loadu_ps(k, x + i);
+                const __mmask16 m = _mm512_mask_cmpneq_ps_mask(k, v, _mm512_setzero_ps());
+                _mm512_storeu_si512(offsets + n, _mm512_maskz_compress_epi32(m, off));
+                _mm512_storeu_ps(values + n, _mm512_maskz_compress_ps(m, v));
+                n += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(m)));
+                off = _mm512_add_epi32(off, _mm512_set1_epi32(16 * s));
+            }
+        } else {
+            __m256i off = _mm256_setr_epi32(0, s, 2 * s, 3 * s, 4 * s, 5 * s, 6 * s, 7 * s);
+#pragma GCC unroll 16
+            for (std::size_t i = 0; i < N; i += L) {
+                const auto k = static_cast<__mmask8>(in_range(i));
+                const __m512d v = _mm512_maskz_loadu_pd(k, x + i);
+                const __mmask8 m = _mm512_mask_cmpneq_pd_mask(k, v, _mm512_setzero_pd());
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(offsets + n), _mm256_maskz_compress_epi32(m, off));
+                _mm512_storeu_pd(values + n, _mm512_maskz_compress_pd(m, v));
+                n += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(m)));
+                off = _mm256_add_epi32(off, _mm256_set1_epi32(8 * s));
+            }
+        }
+        return n;
+    }
+#elif defined(__AVX2__)
+    if constexpr (std::is_same_v<T, float>) {
+        // No compress: a table gives, for each 8-bit mask, the lanes of its set bits from lane 0.
+        static constexpr auto lanes_of = [] {
+            std::array<std::uint64_t, 256> t{};
+            for (unsigned m = 0; m < 256; ++m)
+                for (unsigned b = 0, k = 0; b < 8; ++b)
+                    if (m >> b & 1u) t[m] |= std::uint64_t{b} << (8 * k++);
+            return t;
+        }();
+        constexpr auto s = static_cast<int>(Stride);
+        __m256i off = _mm256_setr_epi32(0, s, 2 * s, 3 * s, 4 * s, 5 * s, 6 * s, 7 * s);
+#pragma GCC unroll 16
+        for (std::size_t i = 0; i < N; i += 8) {
+            __m256 v;
+            unsigned m;
+            if (i + 8 <= N) {
+                v = _mm256_loadu_ps(x + i);
+                m = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_UQ)));
+            } else {  // x is read exactly
+                const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+                v = _mm256_maskload_ps(x + i, _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(N - i)), lane));
+                m = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_UQ))) &
+                    ((1u << (N - i)) - 1);
+            }
+            const __m256i perm = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(lanes_of[m])));
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(offsets + n), _mm256_permutevar8x32_epi32(off, perm));
+            _mm256_storeu_ps(values + n, _mm256_permutevar8x32_ps(v, perm));
+            n += static_cast<std::size_t>(std::popcount(m));
+            off = _mm256_add_epi32(off, _mm256_set1_epi32(8 * s));
+        }
+        return n;
+    }
+#endif
+#if defined(__SSE2__)
+    constexpr std::size_t L = 16 / sizeof(T), whole = N / L * L;
+#pragma GCC unroll 16
+    for (std::size_t i = 0; i < whole; i += L) {
+        int m;
+        if constexpr (std::is_same_v<T, float>)
+            m = _mm_movemask_ps(_mm_cmpneq_ps(_mm_loadu_ps(x + i), _mm_setzero_ps()));
+        else
+            m = _mm_movemask_pd(_mm_cmpneq_pd(_mm_loadu_pd(x + i), _mm_setzero_pd()));
+        n += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(m)));
+    }
+#else
+    constexpr std::size_t whole = 0;
+#endif
+    for (std::size_t i = whole; i < N; ++i) n += !(x[i] == T(0));
+    if (n > Max) return n;
+    n = 0;
+    for (std::size_t i = 0; i < N; ++i) {
+        offsets[n] = static_cast<std::uint32_t>(i * Stride);
+        values[n] = x[i];
+        n += !(x[i] == T(0));
+    }
+    return n;
+}
+
 // xsimd 8.1 fuses only on its fma3 architectures; its AVX-512 fma is a multiply and an add. Call
 // the instructions directly: a b + c, or with Negated c - a b (fma(-a, b, c) bit for bit, in one
 // instruction: g++ does not always fold xsimd's negation, an xor, into the multiply-add).

@@ -40,6 +40,9 @@ struct elementwise_layer {
     static constexpr V apply(V v) noexcept { return Fn::apply(v); }
     // Its derivative reads only its output (the training forward may then skip storing its input).
     static constexpr bool derivative_from_output = requires { requires Fn::derivative_from_output; };
+    // Its output is often exactly zero (ReLU: about half of the units): the layer it feeds may skip
+    // those inputs (see dense's skips_zero_inputs).
+    static constexpr bool sparse_output = requires { requires Fn::sparse_output; };
 
     static constexpr void forward(const T*, const T*, const T* x, T* y) noexcept {
         using vec = simd::vec<T, lanes>;
@@ -114,6 +117,7 @@ struct tanh_t : detail::activation_spec<tanh_t> {
 
 struct relu_t : detail::activation_spec<relu_t> {
     static constexpr bool derivative_from_output = true;
+    static constexpr bool sparse_output = true;
     template <class V>
     static constexpr V apply(V x) noexcept { return max(x, V(0)); }
     template <class V>

@@ -129,6 +129,11 @@ constexpr std::size_t flops_of() noexcept {
 }
 template <class L>
 concept fusable_activation = requires { requires L::elementwise; };
+// The epilogue of a kernel that applies no activation.
+struct no_epilogue {
+    template <class V>
+    static constexpr V apply(V v) noexcept { return v; }
+};
 
 // The view net.layer<I>() returns: layers with buffers take both blocks.
 template <class L, class P>
