@@ -41,8 +41,8 @@ using eigen_act = std::conditional_t<std::is_same_v<Act, ctnn::tanh_t>, eigen_ba
 template <class CtnnNet, class EigenNet>
 struct pair_of_nets {
     static constexpr std::size_t in = CtnnNet::input_size, out = CtnnNet::output_size;
-    // The forward cells read net and eigen, whose weights never change; the training cells train
-    // copies. A one-sample forward's time depends on the weights (it skips the inputs a ReLU
+    // ctnn's and Eigen's forward cells read net and eigen, whose weights never change; their
+    // training cells train copies (libtorch's cells share one network). A one-sample forward's time depends on the weights (it skips the inputs a ReLU
     // zeroed), and training on random targets silences ReLU units: sharing the trained weights,
     // W fwd1 drifted from 0.67 to 0.26 of Eigen's time over a run.
     CtnnNet net{};
@@ -339,7 +339,7 @@ void print_table(const collector& c) {
         for (std::size_t k = 0; k < std::min(a->second.size(), b->second.size()); ++k)
             ratios.push_back(a->second[k] / b->second[k]);
         const double ta = quantile(a->second, 0.5), tb = quantile(b->second, 0.5);
-        std::printf("\n== W fwd1 with every hidden unit active (hidden biases + 10): no zero input to skip ==\n");
+        std::printf("\n== W fwd1 with the first hidden layer all active (biases + 10): no zero input to skip ==\n");
         std::printf("%-10s %-8s %11.1f %11.1f %8.3f %8.3f %8.3f\n", "W-active", "fwd1", ta, tb, ta / tb,
                     quantile(ratios, 0.1), quantile(ratios, 0.9));
     }
@@ -382,7 +382,8 @@ int main(int argc, char** argv) {
     static pair_of_nets<network<float, input<64>, dense<128>, relu, dense<128>, relu, dense<16>>,
                         eigen_baseline::mlp<eigen_baseline::relu_act, 64, 128, 128, 16>> W{false};
     // One sample skips the weight rows of the inputs a ReLU zeroed (dense.hpp, skips_zero_inputs).
-    // Its worst case, no zero to skip, is measured too, on W with every hidden unit active.
+    // Its worst case, no zero to skip, is measured too: W with every unit of the first hidden layer
+    // active (the layer after it, 128 -> 16, does not skip; only its fwd1 cells are registered).
     static pair_of_nets<network<float, input<64>, dense<128>, relu, dense<128>, relu, dense<16>>,
                         eigen_baseline::mlp<eigen_baseline::relu_act, 64, 128, 128, 16>> W_active{false, 10.f};
     std::printf("same function: max |ctnn - eigen|%s forward difference T %.2g, S %.2g, M %.2g, W %.2g, W-active %.2g\n",

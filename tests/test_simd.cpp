@@ -267,6 +267,61 @@ TEST_CASE("minus_quotient_by_sqrt_plus is within an ulp of p - s a / (sqrt(v) + 
     CHECK(minus_quotient_by_sqrt_plus(V(1.0f), V(0.25f), V(6.0f), V(4.0f), V(1.0f))[0] == 0.5f);
 }
 
+// nonzero_entries<N, Stride, Max> against a plain loop: every length around the register widths,
+// NaN, inf and -0 among the inputs, x ending where a value past it would be listed if read, and
+// the lists written whenever there are at most Max entries.
+template <class T, std::size_t N, std::size_t Max = N>
+void check_nonzero_entries() {
+    constexpr std::size_t stride = 3;
+    alignas(64) T x[N + 16];
+    std::uint32_t offsets[nonzero_entries_room<T>(N)];
+    T values[nonzero_entries_room<T>(N)];
+    for (unsigned pattern = 0; pattern < 6; ++pattern) {
+        for (std::size_t i = 0; i < N + 16; ++i) x[i] = T(1) + T(i);  // past N: nonzero
+        for (std::size_t i = 0; i < N; ++i) {
+            const unsigned h = static_cast<unsigned>(i * 2654435761u >> 7) + pattern;
+            x[i] = pattern == 0 ? T(0) : h % (pattern + 1) == 0 ? (h % 5 == 0 ? -T(0) : T(0)) : x[i];
+        }
+        if (N > 3 && pattern == 5) {
+            x[1] = std::numeric_limits<T>::quiet_NaN();
+            x[2] = -std::numeric_limits<T>::infinity();
+        }
+        const std::size_t n = nonzero_entries<N, stride, Max>(x, offsets, values);
+        std::size_t expected = 0;
+        for (std::size_t i = 0; i < N; ++i) {
+            if (x[i] == T(0)) continue;
+            if (n <= Max && expected < n) {
+                CAPTURE(N);
+                CAPTURE(i);
+                CHECK(offsets[expected] == i * stride);
+                CHECK(std::memcmp(&values[expected], &x[i], sizeof(T)) == 0);
+            }
+            ++expected;
+        }
+        CHECK(n == expected);
+    }
+}
+
+template <class T>
+void check_nonzero_entries_lengths() {
+    check_nonzero_entries<T, 1>();
+    check_nonzero_entries<T, 3>();
+    check_nonzero_entries<T, 7>();
+    check_nonzero_entries<T, 8>();
+    check_nonzero_entries<T, 9>();
+    check_nonzero_entries<T, 16>();
+    check_nonzero_entries<T, 17>();
+    check_nonzero_entries<T, 33>();
+    check_nonzero_entries<T, 100>();
+    check_nonzero_entries<T, 128>();
+    check_nonzero_entries<T, 128, 112>();
+    check_nonzero_entries<T, 100, 10>();
+}
+
+TEST_CASE_TEMPLATE("nonzero_entries lists the nonzero inputs in order", T, float, double) {
+    check_nonzero_entries_lengths<T>();
+}
+
 TEST_CASE("register width chosen per layer width") {
     constexpr std::size_t n = native_width<float>;
     static_assert(width_for<float>(1) == 1);

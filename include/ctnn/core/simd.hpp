@@ -303,6 +303,16 @@ inline vec<T, N> load_first(const T* p) noexcept {
 // counted first and listed by a branch-free scalar loop only when there are at most Max.
 template <class T>
 inline constexpr std::size_t nonzero_entries_room(std::size_t n) noexcept { return n + native_width<T>; }
+namespace detail {
+// Byte k of entry m: the lane of the k-th set bit of m (zero past its last).
+inline constexpr auto set_lanes_of_mask8 = [] {
+    std::array<std::uint64_t, 256> t{};
+    for (unsigned m = 0; m < 256; ++m)
+        for (unsigned b = 0, k = 0; b < 8; ++b)
+            if (m >> b & 1u) t[m] |= std::uint64_t{b} << (8 * k++);
+    return t;
+}();
+}  // namespace detail
 template <std::size_t N, std::size_t Stride, std::size_t Max = N, class T>
 inline std::size_t nonzero_entries(const T* x, std::uint32_t* offsets, T* values) noexcept {
     static_assert(N * Stride <= 0xffffffffu);
@@ -344,13 +354,7 @@ inline std::size_t nonzero_entries(const T* x, std::uint32_t* offsets, T* values
 #elif defined(__AVX2__)
     if constexpr (std::is_same_v<T, float>) {
         // No compress: a table gives, for each 8-bit mask, the lanes of its set bits from lane 0.
-        static constexpr auto lanes_of = [] {
-            std::array<std::uint64_t, 256> t{};
-            for (unsigned m = 0; m < 256; ++m)
-                for (unsigned b = 0, k = 0; b < 8; ++b)
-                    if (m >> b & 1u) t[m] |= std::uint64_t{b} << (8 * k++);
-            return t;
-        }();
+        constexpr const auto& lanes_of = detail::set_lanes_of_mask8;
         constexpr auto s = static_cast<int>(Stride);
         __m256i off = _mm256_setr_epi32(0, s, 2 * s, 3 * s, 4 * s, 5 * s, 6 * s, 7 * s);
 #pragma GCC unroll 16
@@ -366,7 +370,7 @@ inline std::size_t nonzero_entries(const T* x, std::uint32_t* offsets, T* values
                 m = static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_NEQ_UQ))) &
                     ((1u << (N - i)) - 1);
             }
-            const __m256i perm = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(lanes_of[m])));
+            const __m256i perm = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(&lanes_of[m])));
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(offsets + n), _mm256_permutevar8x32_epi32(off, perm));
             _mm256_storeu_ps(values + n, _mm256_permutevar8x32_ps(v, perm));
             n += static_cast<std::size_t>(std::popcount(m));

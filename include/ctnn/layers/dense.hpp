@@ -124,12 +124,13 @@ struct dense_layer {
     // except in two cases: a weight that is infinite or NaN meets a zero input (0 inf is NaN
     // there, skipped here), and the sign of an output that is exactly zero (-0 + 0 is +0 there).
     // What it saves is reads: W 64-128-128-16's second layer is 64 KB, from L2 on every call, and
-    // ReLU zeroes about half of its inputs (fwd1 0.96 -> 0.67 of Eigen's time). With more than
+    // ReLU zeroes about half of its inputs (fwd1 0.96 -> 0.68 of Eigen's time). With more than
     // 7/8 of the inputs nonzero, the dense walk is the faster one (the list's indirect rows stream
     // worse than fixed addresses) and runs instead, after the listing (1-3 % of the dense walk's time).
     // Where: a rows layer with a single chain of sums (many outputs: the rows are long) and at
     // least 32 inputs, with SIMD; one sample at inference only (a batch's samples have their zeros
-    // in different places; the training step reads every row in its backward pass anyway).
+    // in different places; the training step reads every row in its backward pass anyway). The
+    // lists take (In + native width) (4 + sizeof(T)) bytes of stack (W's second layer: 1.1 KB).
     static constexpr bool skips_zero_inputs = !dots && chains == 1 && lanes > 1 && In >= 32;
     template <class Epilogue = no_epilogue, bool ShortLatency = false, bool SparseInput = false>
     static constexpr void forward(const T* p, const T*, const T* x, T* y, Epilogue = {}) noexcept {
