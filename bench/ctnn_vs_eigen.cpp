@@ -42,9 +42,10 @@ template <class CtnnNet, class EigenNet>
 struct pair_of_nets {
     static constexpr std::size_t in = CtnnNet::input_size, out = CtnnNet::output_size;
     // ctnn's and Eigen's forward cells read net and eigen, whose weights never change; their
-    // training cells train copies (libtorch's cells share one network). A one-sample forward's time depends on the weights (it skips the inputs a ReLU
-    // zeroed), and training on random targets silences ReLU units: sharing the trained weights,
-    // W fwd1 drifted from 0.67 to 0.26 of Eigen's time over a run.
+    // training cells train copies (libtorch's cells share one network). A one-sample forward's
+    // time depends on the weights (it skips the inputs a ReLU zeroed), and training on random
+    // targets silences ReLU units: sharing the trained weights, W fwd1 drifted from 0.67 to 0.26
+    // of Eigen's time over a run.
     CtnnNet net{};
     EigenNet eigen{};
     CtnnNet train_net{};
@@ -65,8 +66,7 @@ struct pair_of_nets {
         torch = torch_baseline::make_mlp(tanh, std::vector<int>(EigenNet::widths.begin(), EigenNet::widths.end()));
 #endif
         ctnn::init::torch_default(net, 2026);
-        std::size_t linears = 0;
-        net.for_each_parameter([&](const ctnn::layer_path&, const auto& t) { linears += t.name == "bias"; });
+        const std::size_t linears = EigenNet::widths.size() - 1;
         net.for_each_parameter([&, seen = std::size_t{0}](const ctnn::layer_path&, auto& t) mutable {
             if (t.name == "bias" && ++seen < linears)
                 for (std::size_t o = 0; o < t.shape[0]; ++o) t(o) += hidden_bias_shift;
@@ -302,6 +302,13 @@ double quantile(std::vector<double> v, double q) {
     return i + 1 < v.size() ? v[i] + (pos - double(i)) * (v[i + 1] - v[i]) : v[i];
 }
 
+// The ratio of the k-th repetitions, ctnn / Eigen.
+std::vector<double> ratios_of(const std::vector<double>& ctnn, const std::vector<double>& eigen) {
+    std::vector<double> r;
+    for (std::size_t k = 0; k < std::min(ctnn.size(), eigen.size()); ++k) r.push_back(ctnn[k] / eigen[k]);
+    return r;
+}
+
 void print_table(const collector& c) {
     const double peak = c.peak.empty() ? NAN : *std::max_element(c.peak.begin(), c.peak.end());
     std::printf("\n== ctnn / Eigen, medians of CPU time over the repetitions (ns per call; fwd32 per sample) ==\n");
@@ -319,9 +326,7 @@ void print_table(const collector& c) {
             auto a = c.times.find(key + "/ctnn"), b = c.times.find(key + "/eigen");
             if (a == c.times.end() || b == c.times.end()) continue;
             const cell_info& info = cells.at(key);
-            std::vector<double> ratios;
-            for (std::size_t k = 0; k < std::min(a->second.size(), b->second.size()); ++k)
-                ratios.push_back(a->second[k] / b->second[k]);
+            const std::vector<double> ratios = ratios_of(a->second, b->second);
             const double ta = quantile(a->second, 0.5), tb = quantile(b->second, 0.5);
             const double gflops = info.flops / ta;
             std::printf("%-10s %-8s %11.1f %11.1f %8.3f %8.3f %8.3f %9.1f %6.1f%%", net, cell, ta / info.per_call,
@@ -335,9 +340,7 @@ void print_table(const collector& c) {
         }
     if (auto a = c.times.find("W-active/fwd1/ctnn"), b = c.times.find("W-active/fwd1/eigen");
         a != c.times.end() && b != c.times.end()) {
-        std::vector<double> ratios;
-        for (std::size_t k = 0; k < std::min(a->second.size(), b->second.size()); ++k)
-            ratios.push_back(a->second[k] / b->second[k]);
+        const std::vector<double> ratios = ratios_of(a->second, b->second);
         const double ta = quantile(a->second, 0.5), tb = quantile(b->second, 0.5);
         std::printf("\n== W fwd1 with the first hidden layer all active (biases + 10): no zero input to skip ==\n");
         std::printf("%-10s %-8s %11.1f %11.1f %8.3f %8.3f %8.3f\n", "W-active", "fwd1", ta, tb, ta / tb,

@@ -565,17 +565,15 @@ private:
     template <std::size_t I>
     static constexpr void run(const T* p, const T* b, const T* x, T* y) noexcept {
         using L = layer_t<I>;
-        if constexpr (sparse_input<I>()) {
-            if constexpr (fuses_next<I>())
-                L::template forward<activation_epilogue<layer_t<I + 1>>, false, true>(
-                    p + param_offsets[I], b + buffer_offsets[I], x, y, activation_epilogue<layer_t<I + 1>>{});
-            else
-                L::template forward<no_epilogue, false, true>(p + param_offsets[I], b + buffer_offsets[I], x, y);
-        } else if constexpr (fuses_next<I>()) {
-            L::forward(p + param_offsets[I], b + buffer_offsets[I], x, y, activation_epilogue<layer_t<I + 1>>{});
-        } else {
+        using E = decltype([] {
+            if constexpr (fuses_next<I>()) return activation_epilogue<layer_t<I + 1>>{}; else return no_epilogue{};
+        }());
+        if constexpr (sparse_input<I>())
+            L::template forward<E, false, true>(p + param_offsets[I], b + buffer_offsets[I], x, y, E{});
+        else if constexpr (fuses_next<I>())
+            L::forward(p + param_offsets[I], b + buffer_offsets[I], x, y, E{});
+        else
             L::forward(p + param_offsets[I], b + buffer_offsets[I], x, y);
-        }
     }
 
     template <std::size_t B, std::size_t XS, std::size_t YS, std::size_t W>
